@@ -1,0 +1,45 @@
+# The two commands a new user needs: `make run` and `make test` (README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+
+# Embedded mode: SQLite, Celery tasks in-process, local-memory cache; nothing else to run.
+RUN_ENV := DEBUG=true \
+	SECRET_KEY=dev-only-insecure-key-for-make-run \
+	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 \
+	CACHE_URL=locmem:// \
+	CELERY_TASK_ALWAYS_EAGER=true \
+	JWT_ACCESS_MINUTES=43200
+
+.PHONY: install run test lint schema check-schema bench clean
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	@echo "Serving http://127.0.0.1:8000/  (Swagger UI: http://127.0.0.1:8000/api/docs/)"
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+# Regenerate the committed OpenAPI schema after an API change (a test fails while it drifts).
+schema: install
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py spectacular --file openapi.yaml --validate --fail-on-warn
+
+bench: install
+	$(BIN)/python bench/calendar_bench.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media

@@ -1,0 +1,54 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.agencies.selectors import agency_get_by_code
+
+from ..models import AgencyMembership
+from ..selectors import agency_members, viewer_can_see_agency_private
+from ..services import applicant_register
+from .serializers import ApplicantRegisterSerializer, MeSerializer, StaffMemberSerializer
+
+
+@extend_schema(tags=["accounts"], summary="The signed-in user, with roles and agency scope")
+class MeView(generics.RetrieveAPIView):
+    serializer_class = MeSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_object(self):
+        return self.request.user
+
+
+@extend_schema(
+    tags=["accounts"],
+    summary="Applicant self-registration",
+    request=ApplicantRegisterSerializer,
+    responses={201: MeSerializer},
+)
+class ApplicantRegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request):
+        serializer = ApplicantRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = applicant_register(**serializer.validated_data)
+        return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["agencies"], summary="Staff of an agency (staff whose scope covers it)")
+class AgencyMembersView(generics.ListAPIView):
+    serializer_class = StaffMemberSerializer
+    permission_classes = [IsAuthenticated]
+    cursor_ordering = ("id",)
+    queryset = AgencyMembership.objects.none()  # for the schema; real rows come from the selector
+
+    def get_queryset(self):
+        agency = agency_get_by_code(self.kwargs["code"])
+        # Out of scope reads like "no such agency's staff": 404, never confirming who works where.
+        if agency is None or not viewer_can_see_agency_private(viewer=self.request.user, agency=agency):
+            raise NotFound("No agency with this code in your scope.")
+        return agency_members(agency=agency).prefetch_related("user__groups")

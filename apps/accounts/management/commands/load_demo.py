@@ -1,0 +1,63 @@
+"""A small demo data set for `make run`: agencies on three tiers, procedures at levels 2-4 and a
+user for every role, with bearer tokens printed so the API can be tried at once."""
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.agencies.models import Agency
+from apps.catalog.services import catalog_import
+
+from ...models import User
+from ...roles import Role
+from ...services import applicant_register, staff_create
+
+DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "fixtures" / "demo_catalog.json"
+DEMO_PASSWORD = "demo-Pass-2025"
+
+APPLICANTS = [
+    ("citizen1", "Nguyễn Thị Minh Khai", "citizen", "001190012345"),
+    ("citizen2", "Trần Văn Bình", "citizen", "033085006789"),
+    ("business1", "Công ty TNHH Gốm Đông Tảo", "business", "0901234567"),
+]
+STAFF = [
+    ("clerk_tuphap", "Lê Thị Hồng", [Role.CLERK], ["000.00.17.H29"], False),
+    ("clerk_xuanquan", "Phạm Văn Dũng", [Role.CLERK], ["000.31.01.H29"], False),
+    ("clerk_dongtao", "Vũ Thị Lan", [Role.CLERK], ["000.32.01.H29"], False),
+    ("specialist_tuphap", "Đỗ Quang Huy", [Role.SPECIALIST], ["000.00.17.H29"], False),
+    ("leader_tuphap", "Hoàng Minh Tuấn", [Role.LEADER], ["000.00.17.H29"], False),
+    ("stats_vangiang", "Ngô Thu Trang", [Role.STATISTICIAN], ["000.00.31.H29"], True),
+    ("supervisor", "Bùi Đức Thắng", [Role.SUPERVISOR], [], False),
+    ("admin", "Quản trị hệ thống", [Role.ADMINISTRATOR], [], False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue and users (idempotent) and print a bearer token for each user."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-tokens", action="store_true", help="Do not print tokens")
+
+    def handle(self, *args, no_tokens: bool = False, **options):
+        report = catalog_import(data=json.loads(DEMO_CATALOG.read_text(encoding="utf-8")))
+        self.stdout.write(f"catalogue: {json.dumps(report.as_dict(), ensure_ascii=False, sort_keys=True)}")
+        for username, name, kind, id_number in APPLICANTS:
+            if not User.objects.filter(username=username).exists():
+                applicant_register(
+                    username=username, password=DEMO_PASSWORD, full_name=name,
+                    applicant_type=kind, id_number=id_number,
+                )
+        for username, name, roles, codes, subtree in STAFF:
+            if not User.objects.filter(username=username).exists():
+                staff_create(
+                    username=username, password=DEMO_PASSWORD, full_name=name, roles=list(roles),
+                    agencies=list(Agency.objects.filter(code__in=codes)), include_subtree=subtree,
+                )
+        if no_tokens:
+            return
+        self.stdout.write(f"\nDemo users (password {DEMO_PASSWORD!r}); use as 'Authorization: Bearer <token>':")
+        for username in [a[0] for a in APPLICANTS] + [s[0] for s in STAFF]:
+            user = User.objects.get(username=username)
+            token = RefreshToken.for_user(user).access_token
+            self.stdout.write(f"  {username:<18} {sorted(user.role_names)}\n    {token}")

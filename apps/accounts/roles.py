@@ -1,0 +1,15 @@
+"""Roles are Django groups with these names (DESIGN.md section 1, actors)."""
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"
+    CLERK = "clerk"
+    SPECIALIST = "specialist"
+    LEADER = "leader"
+    STATISTICIAN = "statistician"
+    SUPERVISOR = "supervisor"  # province-wide statistics and oversight
+    ADMINISTRATOR = "administrator"
+
+
+STAFF_ROLES = frozenset({Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR})

@@ -1,0 +1,47 @@
+"""Who may see what. Every scoped list in the project starts from `staff_agency_ids`."""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.agencies.models import Agency
+
+from .models import AgencyMembership, User
+from .roles import Role
+
+
+def user_is_province_wide(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(Role.SUPERVISOR, Role.ADMINISTRATOR))
+
+
+def staff_agencies(user: User) -> QuerySet[Agency]:
+    """Agencies a staff user acts for: their memberships, plus subtrees where granted."""
+    if not user.is_authenticated:
+        return Agency.objects.none()
+    if user_is_province_wide(user):
+        return Agency.objects.all()
+    memberships = list(
+        AgencyMembership.objects.filter(user=user).values_list("agency__path", "include_subtree", "agency_id")
+    )
+    if not memberships:
+        return Agency.objects.none()
+    condition = Q(pk__in=[agency_id for _, subtree, agency_id in memberships if not subtree])
+    for path, subtree, _ in memberships:
+        if subtree:
+            condition |= Q(path__startswith=path)
+    return Agency.objects.filter(condition)
+
+
+def staff_agency_ids(user: User) -> QuerySet:
+    return staff_agencies(user).values_list("pk", flat=True)
+
+
+def user_memberships(user: User) -> QuerySet[AgencyMembership]:
+    return AgencyMembership.objects.filter(user=user).select_related("agency")
+
+
+def agency_members(*, agency: Agency) -> QuerySet[AgencyMembership]:
+    return AgencyMembership.objects.filter(agency=agency).select_related("user")
+
+
+def viewer_can_see_agency_private(*, viewer: User, agency: Agency) -> bool:
+    return staff_agencies(viewer).filter(pk=agency.pk).exists()

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .models import DocumentType, Field, Offering, Procedure
+
+
+class DocumentTypeInline(admin.TabularInline):
+    model = DocumentType
+    extra = 0
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "field", "online_level", "processing_days", "fee", "is_active")
+    list_filter = ("online_level", "is_active", "field")
+    search_fields = ("code", "name")
+    inlines = [DocumentTypeInline]
+
+
+@admin.register(Field)
+class FieldAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(Offering)
+class OfferingAdmin(admin.ModelAdmin):
+    list_display = ("agency", "procedure", "online_level", "processing_days", "is_active")
+    list_filter = ("online_level", "is_active")
+    search_fields = ("agency__code", "procedure__code", "procedure__name")
+    raw_id_fields = ("agency", "procedure")

@@ -1,0 +1,95 @@
+import django_filters
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+
+from apps.agencies.models import Agency
+from apps.agencies.selectors import agency_subtree
+
+from ..models import OnlineLevel, Procedure
+from ..selectors import field_list, offering_list, procedure_get_by_code, procedure_list
+from .serializers import FieldSerializer, OfferingSerializer, ProcedureSerializer
+
+
+class ProcedureFilter(django_filters.FilterSet):
+    field = django_filters.CharFilter(field_name="field__code")
+    online_level = django_filters.TypedChoiceFilter(choices=OnlineLevel.choices, coerce=int)
+    min_level = django_filters.TypedChoiceFilter(
+        choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
+    )
+    agency = django_filters.CharFilter(method="filter_agency", label="Offered by this agency code")
+    q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Procedure
+        fields = ("field", "online_level", "min_level", "agency", "q", "is_active")
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(offerings__agency__code=value, offerings__is_active=True)
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+
+
+@extend_schema(tags=["catalogue"], summary="List procedures (public)")
+class ProcedureListView(generics.ListAPIView):
+    serializer_class = ProcedureSerializer
+    permission_classes = [AllowAny]
+    filterset_class = ProcedureFilter
+    cursor_ordering = ("code", "id")
+
+    def get_queryset(self):
+        return procedure_list()
+
+
+@extend_schema(tags=["catalogue"], summary="One procedure by national code (public)")
+class ProcedureDetailView(generics.RetrieveAPIView):
+    serializer_class = ProcedureSerializer
+    permission_classes = [AllowAny]
+
+    def get_object(self):
+        procedure = procedure_get_by_code(self.kwargs["code"])
+        if procedure is None:
+            raise NotFound("No procedure with this code.")
+        return procedure
+
+
+@extend_schema(tags=["catalogue"], summary="List sectors (public)")
+class FieldListView(generics.ListAPIView):
+    serializer_class = FieldSerializer
+    permission_classes = [AllowAny]
+    cursor_ordering = ("code", "id")
+
+    def get_queryset(self):
+        return field_list()
+
+
+class OfferingFilter(django_filters.FilterSet):
+    agency = django_filters.CharFilter(field_name="agency__code")
+    subtree_of = django_filters.CharFilter(method="filter_subtree", label="Agency code: it and all below")
+    procedure = django_filters.CharFilter(field_name="procedure__code")
+    online_level = django_filters.TypedChoiceFilter(choices=OnlineLevel.choices, coerce=int)
+    min_level = django_filters.TypedChoiceFilter(
+        choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
+    )
+    is_active = django_filters.BooleanFilter()
+
+    def filter_subtree(self, queryset, name, value):
+        root = Agency.objects.filter(code=value).first()
+        if root is None:
+            return queryset.none()
+        return queryset.filter(agency__in=agency_subtree(root))
+
+
+@extend_schema(tags=["catalogue"], summary="Which agency offers which procedure, at which level (public)")
+class OfferingListView(generics.ListAPIView):
+    serializer_class = OfferingSerializer
+    permission_classes = [AllowAny]
+    filterset_class = OfferingFilter
+    cursor_ordering = ("id",)
+
+    def get_queryset(self):
+        return offering_list()

@@ -1,0 +1,201 @@
+"""Catalogue writes: an idempotent import of fields, agencies, procedures and offerings.
+
+Running the same import twice changes nothing: every row is compared before it is written, so
+`updated_at` and the report only move when the data really changed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from apps.agencies.models import Agency
+from apps.agencies.services import agency_save
+from onestop.errors import DomainError, ErrorCode
+
+from .models import DocumentType, Field, Offering, Procedure
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, outcome: str) -> None:
+        bucket = getattr(self, outcome)
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _invalid(where: str, message: str) -> DomainError:
+    return DomainError(f"{where}: {message}", code=ErrorCode.VALIDATION, field=where)
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    try:
+        result = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise _invalid(where, f"not a number: {value!r}") from exc
+    if not result.is_finite() or result < 0:
+        raise _invalid(where, f"must be a non-negative number: {value!r}")
+    return result
+
+
+def _date(value: Any, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise _invalid(where, f"not an ISO date: {value!r}") from exc
+
+
+def _level(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4:
+        raise _invalid(where, f"online level must be 1..4, got {value!r}")
+    return value
+
+
+def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], kind: str, report: ImportReport):
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model.objects.create(**lookup, **values)
+        report.count(kind, "created")
+        return obj
+    if any(getattr(obj, name) != value for name, value in values.items()):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.save()
+        report.count(kind, "updated")
+    else:
+        report.count(kind, "unchanged")
+    return obj
+
+
+def _sorted_parents_first(agencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_code = {a["code"]: a for a in agencies}
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(item: dict[str, Any], trail: tuple[str, ...]) -> None:
+        code = item["code"]
+        if code in seen:
+            return
+        if code in trail:
+            raise _invalid(f"agencies[{code}]", "parent cycle")
+        parent = item.get("parent")
+        if parent and parent in by_code:
+            visit(by_code[parent], (*trail, code))
+        seen.add(code)
+        ordered.append(item)
+
+    for item in agencies:
+        visit(item, ())
+    return ordered
+
+
+@transaction.atomic
+def catalog_import(*, data: dict[str, Any]) -> ImportReport:
+    """Load a catalogue document (see README, "Catalogue format"); all or nothing."""
+    if not isinstance(data, dict):
+        raise _invalid("document", "must be a JSON object")
+    report = ImportReport()
+
+    fields: dict[str, Field] = {}
+    for i, item in enumerate(data.get("fields", [])):
+        if not item.get("code") or not item.get("name"):
+            raise _invalid(f"fields[{i}]", "code and name are required")
+        fields[item["code"]] = _upsert(Field, {"code": item["code"]}, {"name": item["name"]}, "field", report)
+
+    for item in _sorted_parents_first(list(data.get("agencies", []))):
+        where = f"agencies[{item.get('code')}]"
+        for key in ("code", "name", "tier"):
+            if not item.get(key):
+                raise _invalid(where, f"{key} is required")
+        parent = None
+        if item.get("parent"):
+            parent = Agency.objects.filter(code=item["parent"]).first()
+            if parent is None:
+                raise _invalid(where, f"unknown parent {item['parent']!r}")
+        _, outcome = agency_save(
+            code=item["code"],
+            name=item["name"],
+            tier=item["tier"],
+            parent=parent,
+            address=item.get("address", ""),
+            phone=item.get("phone", ""),
+            email=item.get("email", ""),
+            valid_from=_date(item.get("valid_from"), where + ".valid_from"),
+            valid_to=_date(item.get("valid_to"), where + ".valid_to"),
+            is_active=bool(item.get("is_active", True)),
+        )
+        report.count("agency", outcome)
+
+    for i, item in enumerate(data.get("procedures", [])):
+        where = f"procedures[{i}]"
+        for key in ("code", "name", "field"):
+            if not item.get(key):
+                raise _invalid(where, f"{key} is required")
+        field_obj = fields.get(item["field"]) or Field.objects.filter(code=item["field"]).first()
+        if field_obj is None:
+            raise _invalid(where, f"unknown field {item['field']!r}")
+        procedure = _upsert(
+            Procedure,
+            {"code": item["code"]},
+            {
+                "name": item["name"],
+                "field": field_obj,
+                "online_level": _level(item.get("online_level"), where + ".online_level"),
+                "processing_days": _decimal(item.get("processing_days", 0), where + ".processing_days"),
+                "fee": _decimal(item.get("fee", 0), where + ".fee"),
+                "description": item.get("description", ""),
+                "is_active": bool(item.get("is_active", True)),
+            },
+            "procedure",
+            report,
+        )
+        for position, doc in enumerate(item.get("documents", [])):
+            if not doc.get("code") or not doc.get("name"):
+                raise _invalid(f"{where}.documents[{position}]", "code and name are required")
+            _upsert(
+                DocumentType,
+                {"procedure": procedure, "code": doc["code"]},
+                {"name": doc["name"], "required": bool(doc.get("required", True)), "position": position},
+                "document_type",
+                report,
+            )
+
+    for i, item in enumerate(data.get("offerings", [])):
+        where = f"offerings[{i}]"
+        agency = Agency.objects.filter(code=item.get("agency")).first()
+        procedure = Procedure.objects.filter(code=item.get("procedure")).first()
+        if agency is None or procedure is None:
+            raise _invalid(where, "unknown agency or procedure")
+        level = _level(item.get("online_level", procedure.online_level), where + ".online_level")
+        if level > procedure.online_level:
+            raise _invalid(where, "an agency cannot offer a procedure above its catalogue level")
+        days = item.get("processing_days")
+        _upsert(
+            Offering,
+            {"agency": agency, "procedure": procedure},
+            {
+                "online_level": level,
+                "processing_days": None if days is None else _decimal(days, where + ".processing_days"),
+                "valid_from": _date(item.get("valid_from"), where + ".valid_from"),
+                "valid_to": _date(item.get("valid_to"), where + ".valid_to"),
+                "is_active": bool(item.get("is_active", True)),
+            },
+            "offering",
+            report,
+        )
+    return report

@@ -1,0 +1,47 @@
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from apps.accounts.models import User
+
+DEMO_CATALOG = Path(__file__).resolve().parents[1] / "apps" / "catalog" / "fixtures" / "demo_catalog.json"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def demo_catalog_data() -> dict:
+    return json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo(db):
+    """The `make run` demo data set: agencies on three tiers, procedures, a user for every role."""
+    from django.core.management import call_command
+
+    call_command("load_demo", "--no-tokens", stdout=io.StringIO())
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def as_user(demo):
+    """`as_user("clerk_tuphap")` returns an API client authenticated as that demo user."""
+
+    def make(username: str) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(User.objects.get(username=username))
+        return client
+
+    return make
