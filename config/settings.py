@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.agencies",
     "apps.catalog",
     "apps.workcalendar",
+    "apps.dossiers",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_RATES": {
+        "lookup": env.str("THROTTLE_LOOKUP", default="30/min"),
+    },
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
@@ -146,6 +150,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "apps.dossiers.models.Channel.choices",
+        "RegisterChannelEnum": "apps.dossiers.api.serializers.REGISTER_CHANNELS",
+        "PaymentMethodEnum": "apps.dossiers.models.PaymentMethod.choices",
+        "ReturnMethodEnum": "apps.dossiers.api.serializers.RETURN_METHODS",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -158,6 +168,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+
+# Uploads: limits per file; the type is sniffed from the content, not trusted from the client.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_ALLOWED_TYPES = frozenset(
+    env.list("UPLOAD_ALLOWED_TYPES", default=["application/pdf", "image/jpeg", "image/png"])
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 30
 
 # Working-time calendar: office periods as "HH:MM-HH:MM" (DESIGN.md section 3).
 OFFICE_HOURS = env.list("OFFICE_HOURS", default=["07:30-11:30", "13:00-17:00"])

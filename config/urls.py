@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("apps.agencies.api.urls")),
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.workcalendar.api.urls")),
+    path("", include("apps.dossiers.api.urls")),
 ]
 
 urlpatterns = [

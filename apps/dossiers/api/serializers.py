@@ -1,0 +1,212 @@
+"""Request and response shapes of the dossier API; validation of shape only, rules live in services."""
+from __future__ import annotations
+
+import json
+import unicodedata
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import ApplicantType
+from onestop.lifecycle import Actor, Status, allowed_actions
+
+from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
+
+REGISTER_CHANNELS = [(Channel.COUNTER.value, Channel.COUNTER.label), (Channel.POST.value, Channel.POST.label)]
+RETURN_METHODS = [("counter", "Tại quầy"), ("post", "Bưu chính"), ("online", "Trực tuyến")]
+MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_DEPTH = 6
+
+
+def nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+class NFCCharField(serializers.CharField):
+    """Vietnamese text arrives in NFC or NFD; we store NFC so search finds both."""
+
+    def to_internal_value(self, data):
+        return nfc(super().to_internal_value(data))
+
+
+def _depth(value, level: int = 0) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+class ApplicantSerializer(serializers.Serializer):
+    applicant_type = serializers.ChoiceField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
+    name = NFCCharField(max_length=255)
+    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    address = NFCCharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class IntakeSerializer(serializers.Serializer):
+    agency = serializers.CharField(max_length=40, help_text="Code of the receiving agency")
+    procedure = serializers.CharField(max_length=40, help_text="National procedure code")
+    applicant = ApplicantSerializer(required=False, help_text="Defaults to the signed-in applicant's profile")
+    form_data = serializers.DictField(required=False, default=dict)
+    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def validate_form_data(self, value):
+        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_FORM_BYTES:
+            raise serializers.ValidationError("Form data is larger than 64 KB.", code="max_size")
+        if _depth(value) > MAX_FORM_DEPTH:
+            raise serializers.ValidationError("Form data is nested too deeply.", code="max_depth")
+        return value
+
+
+class RegisterSerializer(IntakeSerializer):
+    applicant = ApplicantSerializer()
+    channel = serializers.ChoiceField(choices=REGISTER_CHANNELS)
+    received_at = serializers.DateTimeField(required=False, help_text="Defaults to now; never in the future")
+
+
+class DossierDocumentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DossierDocument
+        fields = ("id", "document_type", "stage", "original_name", "content_type", "size", "sha256",
+                  "uploaded_at", "download_url")
+
+    def get_download_url(self, document: DossierDocument) -> str:
+        return f"/api/v1/dossiers/{document.dossier_id}/documents/{document.pk}/download/"
+
+
+class DossierSerializer(serializers.ModelSerializer):
+    procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    procedure_name = serializers.CharField(source="procedure.name", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    receiving_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dossier
+        fields = (
+            "id", "code", "status", "channel", "procedure", "procedure_name", "online_level", "processing_days",
+            "agency", "agency_name", "receiving_agency", "applicant_type", "applicant_name", "applicant_id_number",
+            "applicant_birth_date", "applicant_phone", "applicant_email", "applicant_address", "form_data",
+            "submitted_at", "received_at", "due_at", "appointment_at", "resolved_at", "returned_at", "closed_at",
+            "timeliness", "overdue", "result", "result_note", "fee_amount", "payment_method", "paid_at",
+            "received_by", "assigned_to", "version", "allowed_actions",
+        )
+        read_only_fields = fields
+
+    def get_overdue(self, dossier: Dossier) -> bool:
+        from django.utils import timezone
+
+        from ..selectors import CLOCK_RUNNING
+
+        return dossier.status in CLOCK_RUNNING and dossier.due_at is not None and dossier.due_at < timezone.now()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, dossier: Dossier) -> list[str]:
+        actors: frozenset[Actor] = self.context.get("actors_for", lambda d: frozenset())(dossier)
+        return [str(a) for a in allowed_actions(Status(dossier.status), actors)]
+
+
+class DossierListSerializer(serializers.ModelSerializer):
+    procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Dossier
+        fields = ("id", "code", "status", "channel", "procedure", "agency", "applicant_name", "submitted_at",
+                  "received_at", "due_at", "appointment_at", "resolved_at", "timeliness", "assigned_to", "version")
+        read_only_fields = fields
+
+
+class DossierEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = DossierEvent
+        fields = ("id", "action", "from_status", "to_status", "actor", "actor_role", "agency", "at", "payload")
+        read_only_fields = fields
+
+
+class LookupSerializer(serializers.ModelSerializer):
+    procedure_name = serializers.CharField(source="procedure.name")
+    agency_name = serializers.CharField(source="agency.name")
+
+    class Meta:
+        model = Dossier
+        fields = ("code", "status", "procedure_name", "agency_name", "received_at", "appointment_at",
+                  "resolved_at", "returned_at")
+        read_only_fields = fields
+
+
+# --- action payloads ---------------------------------------------------------------------------
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = NFCCharField(max_length=2000)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.CharField(max_length=150, help_text="Username of a staff member of the agency")
+
+
+class SupplementRequestSerializer(serializers.Serializer):
+    reason = NFCCharField(max_length=2000)
+    items = serializers.ListField(child=NFCCharField(max_length=500), min_length=1, max_length=50)
+
+
+class SupplementSerializer(serializers.Serializer):
+    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class TransferSerializer(serializers.Serializer):
+    agency = serializers.CharField(max_length=40)
+    reason = NFCCharField(max_length=2000)
+
+
+class ApologiseSerializer(serializers.Serializer):
+    reason = NFCCharField(max_length=2000)
+    new_appointment = serializers.DateTimeField()
+
+
+class FeeItemSerializer(serializers.Serializer):
+    name = NFCCharField(max_length=255)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=0)
+
+
+class PaymentRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=0, min_value=1)
+    items = FeeItemSerializer(many=True, required=False, default=list)
+
+
+class PaymentConfirmSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class ResolveSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=ResultKind.choices)
+    note = NFCCharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class ReturnSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=RETURN_METHODS)
+    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")

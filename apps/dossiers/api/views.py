@@ -1,0 +1,456 @@
+"""Dossier endpoints: thin; each calls one service or selector."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import django_filters
+from django.db.models import Q
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from onestop.errors import DomainError, ErrorCode
+from onestop.lifecycle import Status
+
+from .. import services
+from ..models import Channel, Dossier
+from ..selectors import (
+    applicant_dossiers,
+    dossier_documents,
+    dossier_get_visible,
+    dossier_history,
+    dossier_queue,
+    due_within_filter,
+    local_day_bounds,
+    lookup_by_code,
+    overdue_filter,
+)
+from ..uploads import CheckedUpload, check_upload
+from .serializers import (
+    ApologiseSerializer,
+    AssignSerializer,
+    DossierDocumentSerializer,
+    DossierEventSerializer,
+    DossierListSerializer,
+    DossierSerializer,
+    EmptySerializer,
+    IntakeSerializer,
+    LookupSerializer,
+    OptionalReasonSerializer,
+    PaymentConfirmSerializer,
+    PaymentRequestSerializer,
+    ReasonSerializer,
+    RegisterSerializer,
+    ResolveSerializer,
+    ReturnSerializer,
+    SupplementRequestSerializer,
+    SupplementSerializer,
+    TransferSerializer,
+    nfc,
+)
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+    description="Same key and body replay the first response; same key, other body: 422.",
+)
+IF_MATCH_HEADER = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETag of the dossier read; 412 if stale."
+)
+MULTIPART_INTAKE = {
+    "multipart/form-data": {
+        "type": "object",
+        "properties": {"payload": {"type": "string", "description": "The JSON body, as text"}},
+        "additionalProperties": {"type": "string", "format": "binary", "description": "file per document type code"},
+    }
+}
+
+
+def _caller(request) -> services.Caller:
+    return services.Caller.for_user(request.user)
+
+
+def _with_etag(response: Response, dossier: Dossier) -> Response:
+    response["ETag"] = dossier.etag
+    return response
+
+
+def _expected_version(request, dossier_id: int) -> int | None:
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    match = re.fullmatch(r'(?:W/)?"(\d+)\.(\d+)"', header.strip())
+    if match is None or int(match[1]) != dossier_id:
+        raise DomainError("If-Match does not name this dossier's ETag.", code=ErrorCode.PRECONDITION_FAILED)
+    return int(match[2])
+
+
+def _split_intake(request) -> tuple[dict[str, Any], list[CheckedUpload]]:
+    """JSON body, or multipart with the JSON in `payload` and one file part per document type."""
+    if request.content_type.startswith("multipart/"):
+        raw = request.data.get("payload", "{}")
+        try:
+            body = json.loads(raw)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"payload": ["Not valid JSON."]}) from exc
+        if not isinstance(body, dict):
+            raise ValidationError({"payload": ["Must be a JSON object."]})
+        uploads = [
+            check_upload(code, upload, field=f"documents.{code}")
+            for code in request.FILES
+            for upload in request.FILES.getlist(code)
+        ]
+        return body, uploads
+    if not isinstance(request.data, dict):
+        raise ParseError("The body must be a JSON object.")
+    return request.data, []
+
+
+def _applicant_from_profile(user) -> dict[str, Any]:
+    return {
+        "applicant_type": user.applicant_type or "citizen",
+        "name": user.full_name or user.get_username(),
+        "id_number": user.id_number,
+        "phone": user.phone,
+        "email": user.email,
+    }
+
+
+def _intake_request(data: dict[str, Any], uploads: list[CheckedUpload]) -> services.IntakeRequest:
+    return services.IntakeRequest(
+        agency_code=data["agency"],
+        procedure_code=data["procedure"],
+        applicant=services.ApplicantData(**data["applicant"]),
+        form_data=data.get("form_data") or {},
+        documents=uploads,
+        note=data.get("note", ""),
+    )
+
+
+def _detail_response(request, dossier: Dossier, status_code: int = 200) -> Response:
+    caller = _caller(request)
+    data = DossierSerializer(dossier, context={"actors_for": caller.actors_on}).data
+    return _with_etag(Response(data, status=status_code), dossier)
+
+
+class DossierFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=[(s.value, s.value) for s in Status])
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    procedure = django_filters.CharFilter(field_name="procedure__code")
+    agency = django_filters.CharFilter(field_name="agency__code")
+    assigned_to_me = django_filters.BooleanFilter(method="filter_mine")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    due_within_days = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=365)
+    received_from = django_filters.DateFilter(method="filter_received_from", label="Local date, inclusive")
+    received_to = django_filters.DateFilter(method="filter_received_to", label="Local date, inclusive")
+    q = django_filters.CharFilter(method="filter_text", max_length=100, label="Code, applicant name or ID number")
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(assigned_to=self.request.user) if value else queryset.exclude(
+            assigned_to=self.request.user
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        return overdue_filter(queryset, value)
+
+    def filter_due_within(self, queryset, name, value):
+        if value != int(value):
+            raise ValidationError({"due_within_days": ["A whole number of working days."]})
+        return due_within_filter(queryset, int(value))
+
+    def filter_received_from(self, queryset, name, value):
+        low, _ = local_day_bounds(value, None)
+        return queryset.filter(received_at__gte=low)
+
+    def filter_received_to(self, queryset, name, value):
+        _, high = local_day_bounds(None, value)
+        return queryset.filter(received_at__lt=high)
+
+    def filter_text(self, queryset, name, value):
+        text = nfc(value)
+        if not text:
+            return queryset
+        return queryset.filter(
+            Q(code=text) | Q(applicant_id_number=text) | Q(applicant_name__icontains=text)
+        )
+
+
+@extend_schema(tags=["dossiers"])
+class DossierListCreateView(generics.ListAPIView):
+    """GET: the clerk's queue (their agencies only). POST: an applicant files a dossier online."""
+
+    serializer_class = DossierListSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser]
+    filterset_class = DossierFilter
+    cursor_ordering = ("due_at", "id")
+
+    def get_queryset(self):
+        return dossier_queue(self.request.user)
+
+    @extend_schema(summary="Clerk queue, soonest due first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="File a dossier online (applicant)",
+        parameters=[IDEMPOTENCY_HEADER],
+        request={"application/json": IntakeSerializer, **MULTIPART_INTAKE},
+        responses={201: DossierSerializer, 200: DossierSerializer},
+    )
+    def post(self, request):
+        body, uploads = _split_intake(request)
+        if "applicant" not in body:
+            body = {**body, "applicant": _applicant_from_profile(request.user)}
+        serializer = IntakeSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key")
+        result = services.dossier_submit(
+            caller=_caller(request),
+            request=_intake_request(serializer.validated_data, uploads),
+            idempotency_key=key,
+            fingerprint=services.request_fingerprint(body, uploads) if key else None,
+        )
+        return _detail_response(request, result.dossier, 201)
+
+
+@extend_schema(
+    tags=["dossiers"],
+    summary="Register a counter or post dossier (clerk): received at once",
+    parameters=[IDEMPOTENCY_HEADER],
+    request={"application/json": RegisterSerializer, **MULTIPART_INTAKE},
+    responses={201: DossierSerializer},
+)
+class DossierRegisterView(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def post(self, request):
+        body, uploads = _split_intake(request)
+        serializer = RegisterSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        key = request.headers.get("Idempotency-Key")
+        result = services.dossier_register(
+            caller=_caller(request),
+            request=_intake_request(data, uploads),
+            channel=data["channel"],
+            received_at=data.get("received_at"),
+            idempotency_key=key,
+            fingerprint=services.request_fingerprint(body, uploads) if key else None,
+        )
+        return _detail_response(request, result.dossier, 201)
+
+
+def _visible_or_404(request, pk: int) -> Dossier:
+    dossier = dossier_get_visible(request.user, pk)
+    if dossier is None:
+        raise NotFound("No dossier with this id.")
+    return dossier
+
+
+@extend_schema(tags=["dossiers"], summary="One dossier (ETag for If-Match)", responses=DossierSerializer)
+class DossierDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk: int):
+        return _detail_response(request, _visible_or_404(request, pk))
+
+
+@extend_schema(tags=["dossiers"], summary="The dossier's full history, oldest first")
+class DossierHistoryView(generics.ListAPIView):
+    serializer_class = DossierEventSerializer
+    permission_classes = [IsAuthenticated]
+    cursor_ordering = ("id",)
+    queryset = Dossier.objects.none()
+
+    def get_queryset(self):
+        return dossier_history(_visible_or_404(self.request, self.kwargs["pk"]))
+
+
+@extend_schema(tags=["dossiers"], summary="Documents attached to the dossier")
+class DossierDocumentsView(generics.ListAPIView):
+    serializer_class = DossierDocumentSerializer
+    permission_classes = [IsAuthenticated]
+    cursor_ordering = ("id",)
+    queryset = Dossier.objects.none()
+
+    def get_queryset(self):
+        return dossier_documents(_visible_or_404(self.request, self.kwargs["pk"]))
+
+
+@extend_schema(tags=["dossiers"], summary="Download one document", responses={(200, "*/*"): OpenApiTypes.BINARY})
+class DossierDocumentDownloadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk: int, document_id: int):
+        document = dossier_documents(_visible_or_404(request, pk)).filter(pk=document_id).first()
+        if document is None:
+            raise NotFound("No document with this id.")
+        return FileResponse(
+            document.file.open("rb"), as_attachment=True, filename=document.original_name,
+            content_type=document.content_type,
+        )
+
+
+ReceiptSerializer = inline_serializer(
+    name="Receipt",
+    fields={
+        "code": serializers.CharField(),
+        "agency": serializers.CharField(),
+        "agency_name": serializers.CharField(),
+        "procedure": serializers.CharField(),
+        "procedure_name": serializers.CharField(),
+        "applicant_name": serializers.CharField(),
+        "applicant_id_number": serializers.CharField(),
+        "channel": serializers.CharField(),
+        "submitted_at": serializers.DateTimeField(),
+        "received_at": serializers.DateTimeField(allow_null=True),
+        "appointment_at": serializers.DateTimeField(allow_null=True),
+        "received_by": serializers.CharField(allow_null=True),
+        "fee": serializers.CharField(),
+        "documents": serializers.ListField(child=serializers.DictField()),
+        "lookup_url": serializers.CharField(),
+    },
+)
+
+
+@extend_schema(tags=["dossiers"], summary="Receipt and appointment data", responses=ReceiptSerializer)
+class DossierReceiptView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request, pk: int):
+        dossier = _visible_or_404(request, pk)
+        documents = [
+            {"document_type": d.document_type, "name": d.original_name, "sha256": d.sha256}
+            for d in dossier_documents(dossier).filter(stage="intake")
+        ]
+        return Response(
+            {
+                "code": dossier.code,
+                "agency": dossier.receiving_agency.code,
+                "agency_name": dossier.receiving_agency.name,
+                "procedure": dossier.procedure.code,
+                "procedure_name": dossier.procedure.name,
+                "applicant_name": dossier.applicant_name,
+                "applicant_id_number": dossier.applicant_id_number,
+                "channel": dossier.channel,
+                "submitted_at": dossier.submitted_at,
+                "received_at": dossier.received_at,
+                "appointment_at": dossier.appointment_at,
+                "received_by": dossier.received_by.full_name if dossier.received_by else None,
+                "fee": str(dossier.procedure.fee),
+                "documents": documents,
+                "lookup_url": f"/api/v1/lookup/{dossier.code}/?id_number=<số giấy tờ>",
+            }
+        )
+
+
+@extend_schema(tags=["dossiers"], summary="My dossiers (applicant)")
+class MyDossiersView(generics.ListAPIView):
+    serializer_class = DossierListSerializer
+    permission_classes = [IsAuthenticated]
+    cursor_ordering = ("-submitted_at", "-id")
+
+    def get_queryset(self):
+        return applicant_dossiers(self.request.user)
+
+
+@extend_schema(
+    tags=["dossiers"],
+    summary="Public status lookup by code and the applicant's ID number",
+    parameters=[OpenApiParameter("id_number", OpenApiTypes.STR, required=True)],
+    responses=LookupSerializer,
+)
+class LookupView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "lookup"
+
+    def get_throttles(self):
+        from rest_framework.throttling import ScopedRateThrottle
+
+        return [ScopedRateThrottle()]
+
+    def get(self, request, code: str):
+        dossier = lookup_by_code(code, request.query_params.get("id_number", "").strip())
+        if dossier is None:
+            raise NotFound("No dossier matches this code and ID number.")
+        return Response(LookupSerializer(dossier).data)
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+ACTIONS: dict[str, tuple[type[serializers.Serializer], Any, bool]] = {
+    # url name: (payload serializer, service call(dossier_id, caller, data, uploads, version), accepts files)
+    "accept": (EmptySerializer, lambda i, c, d, u, v: services.dossier_accept(
+        dossier_id=i, caller=c, expected_version=v), False),
+    "reject": (ReasonSerializer, lambda i, c, d, u, v: services.dossier_reject(
+        dossier_id=i, caller=c, reason=d["reason"], expected_version=v), False),
+    "assign": (AssignSerializer, lambda i, c, d, u, v: services.dossier_assign(
+        dossier_id=i, caller=c, assignee_username=d["assignee"], expected_version=v), False),
+    "request_supplement": (SupplementRequestSerializer, lambda i, c, d, u, v: services.dossier_request_supplement(
+        dossier_id=i, caller=c, reason=d["reason"], items=d["items"], expected_version=v), False),
+    "supplement": (SupplementSerializer, lambda i, c, d, u, v: services.dossier_supplement(
+        dossier_id=i, caller=c, note=d["note"], documents=u, expected_version=v), True),
+    "transfer": (TransferSerializer, lambda i, c, d, u, v: services.dossier_transfer(
+        dossier_id=i, caller=c, agency_code=d["agency"], reason=d["reason"], expected_version=v), False),
+    "apologise": (ApologiseSerializer, lambda i, c, d, u, v: services.dossier_apologise(
+        dossier_id=i, caller=c, reason=d["reason"], new_appointment=d["new_appointment"], expected_version=v), False),
+    "request_payment": (PaymentRequestSerializer, lambda i, c, d, u, v: services.dossier_request_payment(
+        dossier_id=i, caller=c, amount=d["amount"], items=[{**x, "amount": str(x["amount"])} for x in d["items"]],
+        expected_version=v), False),
+    "confirm_payment": (PaymentConfirmSerializer, lambda i, c, d, u, v: services.dossier_confirm_payment(
+        dossier_id=i, caller=c, method=d["method"], reference=d["reference"], expected_version=v), False),
+    "resolve": (ResolveSerializer, lambda i, c, d, u, v: services.dossier_resolve(
+        dossier_id=i, caller=c, result=d["result"], note=d["note"], documents=u, expected_version=v), True),
+    "return": (ReturnSerializer, lambda i, c, d, u, v: services.dossier_return(
+        dossier_id=i, caller=c, method=d["method"], note=d["note"], expected_version=v), False),
+    "withdraw": (OptionalReasonSerializer, lambda i, c, d, u, v: services.dossier_withdraw(
+        dossier_id=i, caller=c, reason=d["reason"], expected_version=v), False),
+}
+
+
+def _action_view(name: str) -> type[APIView]:
+    payload_serializer, call, accepts_files = ACTIONS[name]
+    request_schema: dict[str, Any] = {"application/json": payload_serializer}
+    if accepts_files:
+        request_schema.update(MULTIPART_INTAKE)
+
+    class ActionView(APIView):
+        permission_classes = [IsAuthenticated]
+        parser_classes = [JSONParser, MultiPartParser] if accepts_files else [JSONParser]
+
+        @extend_schema(
+            tags=["dossier actions"],
+            summary=f"{name.replace('_', ' ').capitalize()} (DESIGN.md section 2)",
+            operation_id=f"dossier_{name}",
+            parameters=[IF_MATCH_HEADER],
+            request=request_schema,
+            responses={200: DossierSerializer},
+        )
+        def post(self, request, pk: int):
+            _visible_or_404(request, pk)
+            if accepts_files and request.content_type.startswith("multipart/"):
+                body, uploads = _split_intake(request)
+            else:
+                body, uploads = (request.data if request.data else {}), []
+            if not isinstance(body, dict):
+                raise ParseError("The body must be a JSON object.")
+            serializer = payload_serializer(data=body)
+            serializer.is_valid(raise_exception=True)
+            dossier = call(pk, _caller(request), serializer.validated_data, uploads, _expected_version(request, pk))
+            return _detail_response(request, dossier, status.HTTP_200_OK)
+
+    ActionView.__name__ = ActionView.__qualname__ = "".join(p.capitalize() for p in name.split("_")) + "ActionView"
+    return ActionView
+
+
+ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}

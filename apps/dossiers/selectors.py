@@ -1,0 +1,86 @@
+"""Reads of dossiers. Visibility is decided here, so every list and detail inherits it."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.accounts.selectors import staff_agency_ids
+from apps.workcalendar.selectors import working_calendar
+from onestop.lifecycle import Status
+
+from .models import Dossier, DossierDocument, DossierEvent
+
+STAFF_READERS = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR, Role.ADMINISTRATOR)
+#: Open states in which the clock runs (a supplement pause stops it).
+CLOCK_RUNNING = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_PAYMENT)
+
+
+def _base() -> QuerySet[Dossier]:
+    return Dossier.objects.select_related("procedure", "agency", "receiving_agency", "assigned_to", "received_by")
+
+
+def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
+    """An applicant's own dossiers plus, for staff, those of the agencies in their scope."""
+    if not user.is_authenticated:
+        return Dossier.objects.none()
+    condition = Q(applicant=user)
+    if user.is_superuser or user.has_role(*STAFF_READERS):
+        condition |= Q(agency_id__in=staff_agency_ids(user))
+    return _base().filter(condition)
+
+
+def dossier_queue(user: User) -> QuerySet[Dossier]:
+    """Staff queue: only their agencies' dossiers (applicants' own filings are under /me)."""
+    if not user.is_authenticated or not (user.is_superuser or user.has_role(*STAFF_READERS)):
+        return Dossier.objects.none()
+    return _base().filter(agency_id__in=staff_agency_ids(user))
+
+
+def applicant_dossiers(user: User) -> QuerySet[Dossier]:
+    if not user.is_authenticated:
+        return Dossier.objects.none()
+    return _base().filter(applicant=user)
+
+
+def dossier_get_visible(user: User, dossier_id: int) -> Dossier | None:
+    return dossiers_visible_to(user).filter(pk=dossier_id).first()
+
+
+def dossier_history(dossier: Dossier) -> QuerySet[DossierEvent]:
+    return DossierEvent.objects.filter(dossier=dossier).select_related("actor", "agency").order_by("id")
+
+
+def dossier_documents(dossier: Dossier) -> QuerySet[DossierDocument]:
+    return DossierDocument.objects.filter(dossier=dossier).order_by("id")
+
+
+def overdue_filter(queryset: QuerySet[Dossier], overdue: bool, now: datetime | None = None) -> QuerySet[Dossier]:
+    now = now or timezone.now()
+    condition = Q(status__in=CLOCK_RUNNING, due_at__lt=now)
+    return queryset.filter(condition) if overdue else queryset.exclude(condition)
+
+
+def due_within_filter(queryset: QuerySet[Dossier], working_days: int, now: datetime | None = None):
+    """Open dossiers due within the next N working days (and not yet overdue)."""
+    now = now or timezone.now()
+    limit = working_calendar().add_working_time(now, working_days)
+    return queryset.filter(status__in=CLOCK_RUNNING, due_at__gte=now, due_at__lte=limit)
+
+
+def local_day_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start, end] in local dates → [start 00:00, day after end 00:00) as aware instants."""
+    tz = timezone.get_current_timezone()
+    low = datetime.combine(start, time.min, tzinfo=tz) if start else None
+    high = datetime.combine(end, time.min, tzinfo=tz) + timedelta(days=1) if end else None
+    return low, high
+
+
+def lookup_by_code(code: str, id_number: str) -> Dossier | None:
+    """Public lookup: only when the code and the applicant's ID number both match."""
+    if not code or not id_number:
+        return None
+    return _base().filter(code=code, applicant_id_number=id_number).first()
