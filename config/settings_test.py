@@ -13,3 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 CACHES["default"]["KEY_PREFIX"] = "onestop-test"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", "/tmp/onestop-test-media")
+
+if os.environ.get("TEST_DATABASE_NAME"):  # lets two suites run side by side on one server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}  # noqa: F405

@@ -86,3 +86,20 @@ def files_under(root) -> list[str]:
 
 
 __all__ = ["BIRTH", "BIRTH_DOCS", "PDF", "PNG", "RECORD", "RECORD_DOCS", "files_under", "io", "multipart", "pdf", "vn"]
+
+
+class Clock:
+    """Sets the time the dossier services see (everything else keeps the real clock)."""
+
+    def __init__(self, monkeypatch):
+        self.now = None
+        monkeypatch.setattr("apps.dossiers.services._now", lambda: self.now)
+
+    def set(self, *args: int) -> datetime:
+        self.now = vn(*args)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    return Clock(monkeypatch)

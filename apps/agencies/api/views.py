@@ -4,6 +4,8 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
+from apps.common.filters import StrictBooleanFilter
+
 from ..models import Agency, Tier
 from ..selectors import agency_get_by_code, agency_list, agency_subtree
 from .serializers import AgencySerializer
@@ -14,7 +16,7 @@ class AgencyFilter(django_filters.FilterSet):
     parent = django_filters.CharFilter(field_name="parent__code")
     subtree_of = django_filters.CharFilter(method="filter_subtree", label="Agency code: it and all below")
     q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Agency

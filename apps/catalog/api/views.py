@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 
 from apps.agencies.models import Agency
 from apps.agencies.selectors import agency_subtree
+from apps.common.filters import StrictBooleanFilter
 
 from ..models import OnlineLevel, Procedure
 from ..selectors import field_list, offering_list, procedure_get_by_code, procedure_list
@@ -21,7 +22,7 @@ class ProcedureFilter(django_filters.FilterSet):
     )
     agency = django_filters.CharFilter(method="filter_agency", label="Offered by this agency code")
     q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = Procedure
@@ -75,7 +76,7 @@ class OfferingFilter(django_filters.FilterSet):
     min_level = django_filters.TypedChoiceFilter(
         choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
     )
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     def filter_subtree(self, queryset, name, value):
         root = Agency.objects.filter(code=value).first()

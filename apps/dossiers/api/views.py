@@ -17,11 +17,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.filters import StrictBooleanFilter
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import Status
 
 from .. import services
-from ..models import Channel, Dossier
+from ..models import ACTIVE_STATUSES, Channel, Dossier
 from ..selectors import (
     applicant_dossiers,
     dossier_documents,
@@ -145,12 +146,24 @@ class DossierFilter(django_filters.FilterSet):
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
     procedure = django_filters.CharFilter(field_name="procedure__code")
     agency = django_filters.CharFilter(field_name="agency__code")
-    assigned_to_me = django_filters.BooleanFilter(method="filter_mine")
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    assigned_to_me = StrictBooleanFilter(method="filter_mine")
+    overdue = StrictBooleanFilter(method="filter_overdue")
     due_within_days = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=365)
     received_from = django_filters.DateFilter(method="filter_received_from", label="Local date, inclusive")
     received_to = django_filters.DateFilter(method="filter_received_to", label="Local date, inclusive")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="Code, applicant name or ID number")
+    include_closed = StrictBooleanFilter(
+        method="filter_include_closed", label="Also returned, rejected and withdrawn dossiers (default: active only)"
+    )
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        if not data.get("status") and not data.get("include_closed"):
+            queryset = queryset.filter(status__in=ACTIVE_STATUSES)
+        return super().filter_queryset(queryset)
+
+    def filter_include_closed(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, together with `status`
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(assigned_to=self.request.user) if value else queryset.exclude(
