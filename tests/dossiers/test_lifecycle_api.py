@@ -164,10 +164,10 @@ def test_etag_and_if_match(dossier_in, as_user):
     read = clerk.get(f"/api/v1/dossiers/{dossier_id}/")
     etag = read["ETag"]
     assert etag == f'"{dossier_id}.1"'
-    stale = '"%d.0"' % dossier_id
+    stale = f'"{dossier_id}.0"'
     response = _act(clerk, dossier_id, "accept", HTTP_IF_MATCH=stale)
     assert response.status_code == 412 and response.json()["code"] == "precondition_failed"
-    other = '"%d.1"' % (dossier_id + 1000)
+    other = f'"{dossier_id + 1000}.1"'
     assert _act(clerk, dossier_id, "accept", HTTP_IF_MATCH=other).status_code == 412
     ok = _act(clerk, dossier_id, "accept", HTTP_IF_MATCH=etag)
     assert ok.status_code == 200 and ok["ETag"] == f'"{dossier_id}.2"'
@@ -246,5 +246,6 @@ def test_supplement_with_files(dossier_in, as_user):
         format="multipart",
     )
     assert response.status_code == 200, response.json()
-    stages = [d["stage"] for d in as_user("citizen1").get(f"/api/v1/dossiers/{dossier_id}/documents/").json()["results"]]
+    listed = as_user("citizen1").get(f"/api/v1/dossiers/{dossier_id}/documents/").json()["results"]
+    stages = [d["stage"] for d in listed]
     assert stages.count("supplement") == 1
