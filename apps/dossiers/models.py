@@ -126,6 +126,17 @@ class Dossier(models.Model):
         return f'"{self.pk}.{self.version}"'
 
 
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id (PostgreSQL), so readers can tell which events are surely
+    committed: an id below the oldest running transaction can no longer appear late."""
+
+    output_field = models.BigIntegerField()
+    template = "NULL"  # SQLite (embedded mode) has a single writer: ordering by id is enough there
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "(pg_current_xact_id()::text::bigint)", []
+
+
 class DossierEvent(models.Model):
     """One immutable row per action (DESIGN.md section 2); never updated or deleted.
 
@@ -143,10 +154,14 @@ class DossierEvent(models.Model):
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     payload = models.JSONField(default=dict, blank=True)
+    txid = models.BigIntegerField(null=True, editable=False, db_default=CurrentTransactionId())
 
     class Meta:
         ordering = ("id",)
-        indexes = [models.Index(fields=["dossier", "id"], name="event_dossier_idx")]
+        indexes = [
+            models.Index(fields=["dossier", "id"], name="event_dossier_idx"),
+            models.Index(fields=["txid", "id"], name="event_feed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.action} {self.from_status}->{self.to_status}"

@@ -1,0 +1,1 @@
+"""onestop domain core: framework-free rules (calendar, lifecycle, codes); no Django imports."""
