@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.workcalendar",
     "apps.dossiers",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [

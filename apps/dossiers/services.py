@@ -25,6 +25,7 @@ from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
 from apps.catalog.models import Offering
+from apps.portal.services import outbox_enqueue
 from apps.workcalendar.selectors import working_calendar
 from onestop.codes import format_dossier_code
 from onestop.errors import DomainError, ErrorCode
@@ -149,7 +150,7 @@ def _store_documents(
 
 def _offering(agency_code: str, procedure_code: str) -> Offering:
     offering = (
-        Offering.objects.select_related("agency", "procedure")
+        Offering.objects.select_related("agency", "procedure", "procedure__field")
         .prefetch_related("procedure__document_types")
         .filter(agency__code=agency_code, procedure__code=procedure_code)
         .first()
@@ -388,7 +389,8 @@ def _record_event(
     at: datetime,
     payload: dict[str, Any],
 ) -> DossierEvent:
-    return DossierEvent.objects.create(
+    """The history row and the portal's outbox row, in the caller's transaction."""
+    event = DossierEvent.objects.create(
         dossier=dossier,
         action=action,
         from_status=from_status,
@@ -399,6 +401,8 @@ def _record_event(
         at=at,
         payload=payload,
     )
+    outbox_enqueue(dossier=dossier, event=event)
+    return event
 
 
 @dataclass
@@ -427,7 +431,11 @@ def _apply(
 ) -> Dossier:
     """Lock, check, apply `effect`, write row + event. The one path every action takes."""
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("agency").get(pk=dossier_id)
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("agency", "procedure", "procedure__field")
+            .get(pk=dossier_id)
+        )
         if expected_version is not None and dossier.version != expected_version:
             raise DomainError(
                 "The dossier changed since you read it (If-Match does not match).",
