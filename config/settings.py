@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "apps.workcalendar",
     "apps.dossiers",
     "apps.portal",
+    "apps.ratings",
+    "apps.stats",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.workcalendar.api.urls")),
     path("", include("apps.dossiers.api.urls")),
+    path("", include("apps.ratings.api.urls")),
+    path("", include("apps.stats.api.urls")),
 ]
 
 urlpatterns = [

@@ -26,6 +26,7 @@ from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
 from apps.catalog.models import Offering
 from apps.portal.services import outbox_enqueue
+from apps.stats.services import record_event as record_stats
 from apps.workcalendar.selectors import working_calendar
 from onestop.codes import format_dossier_code
 from onestop.errors import DomainError, ErrorCode
@@ -307,7 +308,11 @@ def _create(
             caller=caller,
             actor_role=actor_role,
             at=now,
-            payload={"channel": channel, "note": request.note} if request.note else {"channel": channel},
+            payload={
+                "channel": channel,
+                **({"note": request.note} if request.note else {}),
+                **({"received_at": _iso(received_at), "due_at": _iso(due)} if received_at else {}),
+            },
         )
         if idempotency_key:
             IdempotencyRecord.objects.filter(client=caller.client_id, key=idempotency_key).update(
@@ -388,8 +393,11 @@ def _record_event(
     actor_role: Actor,
     at: datetime,
     payload: dict[str, Any],
+    agency_before: int | None = None,
+    due_before: datetime | None = None,
 ) -> DossierEvent:
-    """The history row and the portal's outbox row, in the caller's transaction."""
+    """The history row, the portal's outbox row and the statistics counters, in the caller's
+    transaction: all of them commit together or not at all."""
     event = DossierEvent.objects.create(
         dossier=dossier,
         action=action,
@@ -402,6 +410,7 @@ def _record_event(
         payload=payload,
     )
     outbox_enqueue(dossier=dossier, event=event)
+    record_stats(event=event, dossier=dossier, from_agency_id=agency_before, due_before=due_before)
     return event
 
 
@@ -447,12 +456,13 @@ def _apply(
         target = check_transition(current, action, actors)
         role = sorted(TRANSITIONS[action].actors & actors)[0]
         step = _Step(dossier=dossier, from_status=current, to_status=target, actor_role=role, at=_now())
+        agency_before, due_before = dossier.agency_id, dossier.due_at
         effect(step)
         step.set(status=target, version=dossier.version + 1)
         dossier.save(update_fields=[*step.changed, "updated_at"])
         _record_event(
             dossier, action=action, from_status=current, caller=caller, actor_role=role, at=step.at,
-            payload=step.payload,
+            payload=step.payload, agency_before=agency_before, due_before=due_before,
         )
     return dossier
 
@@ -465,7 +475,7 @@ def dossier_accept(*, dossier_id: int, caller: Caller, expected_version: int | N
     def effect(step: _Step) -> None:
         due = working_calendar().due_at(step.at, step.dossier.processing_days)
         step.set(received_at=step.at, due_at=due, appointment_at=due, received_by=caller.user)
-        step.payload = {"due_at": _iso(due)}
+        step.payload = {"received_at": _iso(step.at), "due_at": _iso(due)}
 
     return _apply(dossier_id=dossier_id, action=Action.ACCEPT, caller=caller, expected_version=expected_version,
                   effect=effect)

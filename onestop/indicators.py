@@ -1,0 +1,221 @@
+"""Statistics: the counters each dossier event adds, and the indicators computed from them.
+
+DESIGN.md section 6, to the letter. Counters are signed deltas keyed by (agency, procedure, local
+day, channel, online level, metric[, due day]); summing them over any scope and period gives the
+indicators. Balances ("pending at T") are sums over every day before T, so they need no snapshot.
+
+Attribution: every counter goes to the agency that held the dossier when the event happened
+(reception to the receiving agency, a transfer moves one pending dossier from one agency to the
+other), so statistics of a past period do not change when a dossier moves later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import IntEnum
+from fractions import Fraction
+from typing import Any
+
+from .lifecycle import Action, Status
+
+NO_DUE_DAY = date(1900, 1, 1)  # the due-day key of counters that have none
+ONLINE_CHANNELS = frozenset({"online", "portal"})
+#: States in which a received dossier's clock runs (a supplement pause stops it).
+CLOCK_RUNNING = frozenset({Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_PAYMENT})
+
+
+class Metric(IntEnum):
+    RECEIVED = 1
+    RESOLVED_EARLY = 2
+    RESOLVED_ON_TIME = 3
+    RESOLVED_LATE = 4
+    REJECTED = 5  # after reception (processing stopped)
+    WITHDRAWN = 6  # after reception
+    TRANSFER_IN = 7
+    TRANSFER_OUT = 8
+    OPEN_DUE = 9  # received, clock running, keyed by due day: ±1 as that changes
+    PAYMENT_CONFIRMED = 10
+    PAYMENT_ONLINE = 11
+    RATING_VERY_SATISFIED = 12
+    RATING_SATISFIED = 13
+    RATING_DISSATISFIED = 14
+    REJECTED_AT_INTAKE = 15
+    WITHDRAWN_BEFORE_RECEPTION = 16
+    SUBMITTED = 17  # filed online or through the portal (before acceptance)
+
+
+RESOLVED_METRIC = {"early": Metric.RESOLVED_EARLY, "on_time": Metric.RESOLVED_ON_TIME, "late": Metric.RESOLVED_LATE}
+RATING_METRIC = {
+    "very_satisfied": Metric.RATING_VERY_SATISFIED,
+    "satisfied": Metric.RATING_SATISFIED,
+    "dissatisfied": Metric.RATING_DISSATISFIED,
+}
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What one event tells the counters; agencies are opaque keys (ids)."""
+
+    action: Action
+    from_status: Status | None
+    to_status: Status
+    day: date  # local day of the event
+    agency: Any  # the agency holding the dossier after the event
+    received_day: date | None = None
+    due_day: date | None = None  # after the event
+    due_day_before: date | None = None  # before the event (supplement, close)
+    from_agency: Any = None  # transfer
+    timeliness: str = ""
+    payment_method: str = ""
+
+
+@dataclass(frozen=True)
+class Delta:
+    agency: Any
+    day: date
+    metric: Metric
+    n: int
+    due_day: date = NO_DUE_DAY
+
+
+def deltas_for_event(facts: EventFacts) -> list[Delta]:
+    """The counter changes one event makes. Pure: the rules of section 6 live here only."""
+    a, f = facts.action, facts
+    if a == Action.SUBMIT:
+        return [Delta(f.agency, f.day, Metric.SUBMITTED, 1)]
+    if a in (Action.REGISTER, Action.ACCEPT):
+        assert f.received_day is not None and f.due_day is not None
+        return [
+            Delta(f.agency, f.received_day, Metric.RECEIVED, 1),
+            Delta(f.agency, f.received_day, Metric.OPEN_DUE, 1, f.due_day),
+        ]
+    if a == Action.REQUEST_SUPPLEMENT:  # the clock stops: not overdue while paused
+        return [Delta(f.agency, f.day, Metric.OPEN_DUE, -1, _day(f.due_day_before))]
+    if a == Action.SUPPLEMENT:
+        return [Delta(f.agency, f.day, Metric.OPEN_DUE, 1, _day(f.due_day))]
+    if a == Action.TRANSFER:
+        return [
+            Delta(f.from_agency, f.day, Metric.TRANSFER_OUT, 1),
+            Delta(f.from_agency, f.day, Metric.OPEN_DUE, -1, _day(f.due_day)),
+            Delta(f.agency, f.day, Metric.TRANSFER_IN, 1),
+            Delta(f.agency, f.day, Metric.OPEN_DUE, 1, _day(f.due_day)),
+        ]
+    if a == Action.CONFIRM_PAYMENT:
+        out = [Delta(f.agency, f.day, Metric.PAYMENT_CONFIRMED, 1)]
+        if f.payment_method == "online":
+            out.append(Delta(f.agency, f.day, Metric.PAYMENT_ONLINE, 1))
+        return out
+    if a in (Action.RESOLVE, Action.REJECT, Action.WITHDRAW):
+        if f.from_status == Status.SUBMITTED:  # never received: outside the balance
+            metric = Metric.REJECTED_AT_INTAKE if a == Action.REJECT else Metric.WITHDRAWN_BEFORE_RECEPTION
+            return [Delta(f.agency, f.day, metric, 1)]
+        if a == Action.RESOLVE:
+            closing = Delta(f.agency, f.day, RESOLVED_METRIC[f.timeliness], 1)
+        else:
+            closing = Delta(f.agency, f.day, Metric.REJECTED if a == Action.REJECT else Metric.WITHDRAWN, 1)
+        out = [closing]
+        if f.from_status in CLOCK_RUNNING:
+            out.append(Delta(f.agency, f.day, Metric.OPEN_DUE, -1, _day(f.due_day_before)))
+        return out
+    return []  # assign, apologise, request_payment, return: no counter moves
+
+
+def _day(value: date | None) -> date:
+    if value is None:
+        raise ValueError("a due day is required for this event")
+    return value
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+BALANCE_IN = (Metric.RECEIVED, Metric.TRANSFER_IN)
+BALANCE_OUT = (
+    Metric.TRANSFER_OUT, Metric.RESOLVED_EARLY, Metric.RESOLVED_ON_TIME, Metric.RESOLVED_LATE,
+    Metric.REJECTED, Metric.WITHDRAWN,
+)
+
+
+def balance_delta(counts: dict[Metric, int]) -> int:
+    """Change of the pending balance that these counters make."""
+    return sum(counts.get(m, 0) for m in BALANCE_IN) - sum(counts.get(m, 0) for m in BALANCE_OUT)
+
+
+def ratio(numerator: int, denominator: int) -> dict[str, Any]:
+    """An exact rate: numerator, denominator, and the value (None when there is nothing to divide)."""
+    value = float(Fraction(numerator, denominator)) if denominator else None
+    return {"numerator": numerator, "denominator": denominator, "value": value}
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """Everything the indicators need for one scope and period."""
+
+    period: dict[Metric, int]  # counters with day in [from, to)
+    online_received: int
+    received_online_offered: int  # received of procedures offered online (level >= 3)
+    online_received_online_offered: int
+    carried_over: int  # pending at `from`
+    pending_end: int  # pending at `to`
+    overdue_end: int  # pending at `to`, clock running, due before `to`
+    offered: dict[int, int]  # procedures offered by the scope, by (max) level
+    offered_with_online: dict[int, int]  # level-3/4 offered procedures with >= 1 online dossier received
+
+
+def indicators(c: PeriodCounts) -> dict[str, Any]:
+    p = c.period.get
+    received = p(Metric.RECEIVED, 0)
+    early, on_time, late = p(Metric.RESOLVED_EARLY, 0), p(Metric.RESOLVED_ON_TIME, 0), p(Metric.RESOLVED_LATE, 0)
+    resolved = early + on_time + late
+    rejected, withdrawn = p(Metric.REJECTED, 0), p(Metric.WITHDRAWN, 0)
+    transfer_in, transfer_out = p(Metric.TRANSFER_IN, 0), p(Metric.TRANSFER_OUT, 0)
+    pending_not_overdue = c.pending_end - c.overdue_end
+    workload = c.carried_over + received
+    offered_total = sum(c.offered.values())
+    l3, l4 = c.offered.get(3, 0), c.offered.get(4, 0)
+    w3, w4 = c.offered_with_online.get(3, 0), c.offered_with_online.get(4, 0)
+    very, satisfied = p(Metric.RATING_VERY_SATISFIED, 0), p(Metric.RATING_SATISFIED, 0)
+    ratings = very + satisfied + p(Metric.RATING_DISSATISFIED, 0)
+    return {
+        "received": received,
+        "online_received": c.online_received,
+        "online_share": ratio(c.online_received, received),
+        "online_share_of_online_offered": ratio(c.online_received_online_offered, c.received_online_offered),
+        "submitted_online": p(Metric.SUBMITTED, 0),
+        "resolved": resolved,
+        "resolved_early": early,
+        "resolved_on_time": on_time,
+        "resolved_late": late,
+        "on_time_rate": ratio(early + on_time, resolved),
+        "rejected": rejected,
+        "withdrawn": withdrawn,
+        "rejected_at_intake": p(Metric.REJECTED_AT_INTAKE, 0),
+        "withdrawn_before_reception": p(Metric.WITHDRAWN_BEFORE_RECEPTION, 0),
+        "transferred_in": transfer_in,
+        "transferred_out": transfer_out,
+        "carried_over": c.carried_over,
+        "pending_end": c.pending_end,
+        "overdue_end": c.overdue_end,
+        "on_time_rate_766": ratio(early + on_time + pending_not_overdue, workload),
+        "overdue_rate_766": ratio(late + c.overdue_end, workload),
+        "balance": {
+            "carried_over_plus_received_plus_in": c.carried_over + received + transfer_in,
+            "resolved_rejected_withdrawn_out_pending": resolved + rejected + withdrawn + transfer_out + c.pending_end,
+        },
+        "procedures_offered": offered_total,
+        "procedures_offered_level_3": l3,
+        "procedures_offered_level_4": l4,
+        "level_3_4_provision_rate": ratio(l3 + l4, offered_total),
+        "level_3_provision_rate": ratio(l3, offered_total),
+        "level_4_provision_rate": ratio(l4, offered_total),
+        "procedures_with_online_dossiers": w3 + w4,
+        "procedures_with_online_dossiers_rate": ratio(w3 + w4, l3 + l4),
+        "procedures_with_online_dossiers_level_3_rate": ratio(w3, l3),
+        "procedures_with_online_dossiers_level_4_rate": ratio(w4, l4),
+        "payments_confirmed": p(Metric.PAYMENT_CONFIRMED, 0),
+        "online_payment_rate": ratio(p(Metric.PAYMENT_ONLINE, 0), p(Metric.PAYMENT_CONFIRMED, 0)),
+        "ratings": ratings,
+        "ratings_very_satisfied": very,
+        "ratings_satisfied": satisfied,
+        "ratings_dissatisfied": p(Metric.RATING_DISSATISFIED, 0),
+        "satisfaction_rate": ratio(very + satisfied, ratings),
+    }

@@ -1,0 +1,341 @@
+"""Correctness is the feature: every indicator from the API equals a recompute from raw rows.
+
+A seeded generator writes a random history through the real services (many agencies, procedures,
+channels, pauses, late and early resolutions, withdrawals, transfers, payments, ratings, events at
+and around local midnight). The recompute below walks the dossiers and their events in plain
+Python/ORM, independently of the counters, and must match the API to the unit.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Max
+
+from apps.accounts.models import User
+from apps.accounts.roles import Role
+from apps.accounts.services import staff_create
+from apps.agencies.models import Agency
+from apps.catalog.models import DocumentType, Offering
+from apps.dossiers import services as ds
+from apps.dossiers.models import Dossier, DossierEvent
+from apps.ratings.models import Rating
+from apps.ratings.services import rating_give
+from apps.stats.services import stats_compact
+from onestop.lifecycle import Action, Actor, Status, allowed_actions
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+EVERY_STAFF = [Actor.CLERK, Actor.SPECIALIST, Actor.LEADER]
+
+
+class World:
+    def __init__(self, monkeypatch, seed: int):
+        self.rng = random.Random(seed)
+        self.now = datetime(2025, 1, 20, 8, 0, tzinfo=VN)
+        monkeypatch.setattr("apps.dossiers.services._now", lambda: self.now)
+        monkeypatch.setattr("apps.ratings.services._now", lambda: self.now)
+        DocumentType.objects.update(required=False)
+        Offering.objects.update(processing_days=None)
+        root = Agency.objects.get(code="000.00.00.H29")
+        self.staff = staff_create(username="everyone", password="x" * 12, full_name="Cán bộ tổng hợp",
+                                  roles=[Role.CLERK, Role.SPECIALIST, Role.LEADER], agencies=[root],
+                                  include_subtree=True)
+        self.staff_caller = ds.Caller.for_user(self.staff)
+        self.applicant = User.objects.get(username="citizen1")
+        self.applicant_caller = ds.Caller.for_user(self.applicant)
+        self.offerings = list(Offering.objects.select_related("agency", "procedure"))
+        self.agencies = list(Agency.objects.values_list("code", flat=True))
+
+    def tick(self):
+        step = self.rng.choices(["minutes", "hours", "midnight", "day"], [40, 35, 15, 10])[0]
+        if step == "minutes":
+            self.now += timedelta(minutes=self.rng.randint(1, 90))
+        elif step == "hours":
+            self.now += timedelta(hours=self.rng.randint(1, 20))
+        elif step == "midnight":  # land exactly on, or just before, a local midnight
+            next_midnight = datetime.combine(self.now.date() + timedelta(days=1), time(0), tzinfo=VN)
+            self.now = next_midnight - timedelta(seconds=self.rng.choice([0, 1]))
+            if self.now <= self.now - timedelta(seconds=1):
+                self.now = next_midnight
+        else:
+            self.now += timedelta(days=self.rng.randint(1, 4))
+
+    def new_dossier(self):
+        offering = self.rng.choice(self.offerings)
+        request = ds.IntakeRequest(
+            agency_code=offering.agency.code, procedure_code=offering.procedure.code,
+            applicant=ds.ApplicantData(applicant_type="citizen", name="Phạm Thị Hoa", id_number="001190000001"),
+        )
+        if offering.online_level >= 3 and self.rng.random() < 0.6:
+            return ds.dossier_submit(caller=self.applicant_caller, request=request).dossier
+        return ds.dossier_register(caller=self.staff_caller, request=request,
+                                   channel=self.rng.choice(["counter", "post"])).dossier
+
+    def act(self, dossier: Dossier):
+        dossier.refresh_from_db()
+        actors = [Actor.APPLICANT, *EVERY_STAFF] if dossier.applicant_id else EVERY_STAFF
+        choices = allowed_actions(Status(dossier.status), actors)
+        if not choices:
+            if dossier.status in ("resolved", "returned", "rejected") and self.rng.random() < 0.5:
+                if not Rating.objects.filter(dossier=dossier).exists():
+                    finished = dossier.resolved_at or dossier.closed_at
+                    if self.now - finished <= timedelta(days=30):
+                        rating_give(dossier_id=dossier.pk, rated_by=self.applicant, source="kiosk",
+                                    level=self.rng.choice(["very_satisfied", "satisfied", "dissatisfied"]))
+            return
+        # Favour progress so that many dossiers finish, some late, some early.
+        weights = {"resolve": 4, "accept": 5, "assign": 2, "withdraw": 0.3, "reject": 0.4, "transfer": 0.6}
+        action = self.rng.choices(choices, [weights.get(str(c), 1) for c in choices])[0]
+        caller = self.applicant_caller if action in (Action.WITHDRAW,) else self.staff_caller
+        if action == Action.SUPPLEMENT and dossier.applicant_id and self.rng.random() < 0.5:
+            caller = self.applicant_caller
+        kwargs: dict = {"dossier_id": dossier.pk, "caller": caller}
+        extra = {
+            Action.REJECT: {"reason": "Không đủ điều kiện"},
+            Action.ASSIGN: {"assignee_username": "everyone"},
+            Action.REQUEST_SUPPLEMENT: {"reason": "Thiếu", "items": ["Tờ khai"]},
+            Action.TRANSFER: {"agency_code": self.rng.choice([c for c in self.agencies
+                                                              if c != dossier.agency.code]),
+                              "reason": "Liên thông"},
+            Action.APOLOGISE: {"reason": "Chậm", "new_appointment": (dossier.appointment_at or self.now)
+                               + timedelta(days=2)},
+            Action.REQUEST_PAYMENT: {"amount": 50000, "items": []},
+            Action.CONFIRM_PAYMENT: {"method": self.rng.choice(["online", "counter"])},
+            Action.RESOLVE: {"result": "approved"},
+            Action.RETURN: {"method": "counter"},
+        }.get(action, {})
+        if action == Action.WITHDRAW and not dossier.applicant_id:
+            return  # counter dossiers are withdrawn at the counter: not modelled by the API
+        getattr(ds, f"dossier_{action.value}")(**kwargs, **extra)
+
+
+def generate(world: World, steps: int) -> None:
+    dossiers: list[Dossier] = []
+    for _ in range(steps):
+        world.tick()
+        if not dossiers or world.rng.random() < 0.35:
+            dossiers.append(world.new_dossier())
+        else:
+            world.act(world.rng.choice(dossiers))
+        if world.rng.random() < 0.05:
+            stats_compact(batch=world.rng.randint(1, 50))  # compaction at random moments
+
+
+# --- the independent recompute ------------------------------------------------------------------
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=VN)
+
+
+def recompute(agency_codes: set[str], start: date, end: date) -> dict:
+    lo, hi = midnight(start), midnight(end)
+    agency_ids = set(Agency.objects.filter(code__in=agency_codes).values_list("pk", flat=True))
+    code_of = dict(Agency.objects.values_list("pk", "code"))
+    out: dict = defaultdict(int)
+    events_by_dossier = defaultdict(list)
+    for event in DossierEvent.objects.order_by("id"):
+        events_by_dossier[event.dossier_id].append(event)
+
+    def state_at(dossier: Dossier, instant: datetime):
+        """(holding agency id, status, due_at) after the last event before `instant`."""
+        agency = status = due = None
+        for event in events_by_dossier[dossier.pk]:
+            if event.at >= instant:
+                break
+            agency, status = event.agency_id, event.to_status
+            if "due_at" in event.payload and event.action in ("register", "accept"):
+                due = datetime.fromisoformat(event.payload["due_at"])
+            if event.action == "supplement":
+                due = datetime.fromisoformat(event.payload["due_at_after"])
+        return agency, status, due
+
+    def pending(instant: datetime, overdue_only: bool = False) -> int:
+        count = 0
+        for dossier in Dossier.objects.filter(received_at__lt=instant):
+            agency, status, due = state_at(dossier, instant)
+            if agency not in agency_ids or status not in ("received", "in_progress", "awaiting_supplement",
+                                                          "awaiting_payment"):
+                continue
+            if overdue_only and not (status != "awaiting_supplement" and due < instant):
+                continue
+            count += 1
+        return count
+
+    received = Dossier.objects.filter(received_at__gte=lo, received_at__lt=hi, receiving_agency_id__in=agency_ids)
+    out["received"] = received.count()
+    out["online_received"] = received.filter(channel__in=["online", "portal"]).count()
+    online_offered = received.filter(online_level__gte=3)
+    out["online_share_of_online_offered"] = (online_offered.filter(channel__in=["online", "portal"]).count(),
+                                             online_offered.count())
+    for event in DossierEvent.objects.filter(at__gte=lo, at__lt=hi).select_related("dossier"):
+        in_scope = event.agency_id in agency_ids
+        if event.action == "resolve" and in_scope:
+            out[f"resolved_{event.dossier.timeliness}"] += 1
+        elif event.action in ("reject", "withdraw") and in_scope:
+            key = event.action + ("ed" if event.action == "reject" else "n")
+            if event.from_status == "submitted":
+                key = "rejected_at_intake" if event.action == "reject" else "withdrawn_before_reception"
+            out[key] += 1
+        elif event.action == "transfer":
+            out["transferred_in"] += int(event.payload["to_agency"] in agency_codes)
+            out["transferred_out"] += int(event.payload["from_agency"] in agency_codes)
+        elif event.action == "confirm_payment" and in_scope:
+            out["payments_confirmed"] += 1
+            out["online_payments"] += int(event.payload["method"] == "online")
+        elif event.action == "submit" and in_scope:
+            out["submitted_online"] += 1
+    out["carried_over"] = pending(lo)
+    out["pending_end"] = pending(hi)
+    out["overdue_end"] = pending(hi, overdue_only=True)
+    ratings = Rating.objects.filter(created_at__gte=lo, created_at__lt=hi, agency_id__in=agency_ids)
+    for level in ("very_satisfied", "satisfied", "dissatisfied"):
+        out[f"ratings_{level}"] = ratings.filter(level=level).count()
+    levels = dict(Offering.objects.filter(agency_id__in=agency_ids).values("procedure_id")
+                  .annotate(m=Max("online_level")).values_list("procedure_id", "m"))
+    online_procs = set(received.filter(channel__in=["online", "portal"]).values_list("procedure_id", flat=True))
+    out["offered"] = len(levels)
+    out["offered_l3"] = sum(1 for v in levels.values() if v == 3)
+    out["offered_l4"] = sum(1 for v in levels.values() if v == 4)
+    out["with_online"] = sum(1 for p, v in levels.items() if v >= 3 and p in online_procs)
+    del code_of
+    return out
+
+
+def assert_matches(api: dict, raw: dict) -> None:
+    resolved = raw["resolved_early"] + raw["resolved_on_time"] + raw["resolved_late"]
+    expected = {
+        "received": raw["received"],
+        "online_received": raw["online_received"],
+        "resolved_early": raw["resolved_early"],
+        "resolved_on_time": raw["resolved_on_time"],
+        "resolved_late": raw["resolved_late"],
+        "resolved": resolved,
+        "rejected": raw["rejected"],
+        "withdrawn": raw["withdrawn"],
+        "rejected_at_intake": raw["rejected_at_intake"],
+        "withdrawn_before_reception": raw["withdrawn_before_reception"],
+        "transferred_in": raw["transferred_in"],
+        "transferred_out": raw["transferred_out"],
+        "carried_over": raw["carried_over"],
+        "pending_end": raw["pending_end"],
+        "overdue_end": raw["overdue_end"],
+        "payments_confirmed": raw["payments_confirmed"],
+        "submitted_online": raw["submitted_online"],
+        "ratings_very_satisfied": raw["ratings_very_satisfied"],
+        "ratings_satisfied": raw["ratings_satisfied"],
+        "ratings_dissatisfied": raw["ratings_dissatisfied"],
+        "procedures_offered": raw["offered"],
+        "procedures_offered_level_3": raw["offered_l3"],
+        "procedures_offered_level_4": raw["offered_l4"],
+        "procedures_with_online_dossiers": raw["with_online"],
+    }
+    assert {k: api[k] for k in expected} == expected
+    assert api["online_share"]["numerator"] == raw["online_received"]
+    assert api["online_share"]["denominator"] == raw["received"]
+    assert (api["online_share_of_online_offered"]["numerator"],
+            api["online_share_of_online_offered"]["denominator"]) == raw["online_share_of_online_offered"]
+    assert api["on_time_rate"] == _ratio(raw["resolved_early"] + raw["resolved_on_time"], resolved)
+    workload = raw["carried_over"] + raw["received"]
+    not_overdue = raw["pending_end"] - raw["overdue_end"]
+    assert api["on_time_rate_766"] == _ratio(raw["resolved_early"] + raw["resolved_on_time"] + not_overdue,
+                                             workload)
+    assert api["overdue_rate_766"] == _ratio(raw["resolved_late"] + raw["overdue_end"], workload)
+    assert api["online_payment_rate"] == _ratio(raw["online_payments"], raw["payments_confirmed"])
+    ratings = raw["ratings_very_satisfied"] + raw["ratings_satisfied"] + raw["ratings_dissatisfied"]
+    assert api["satisfaction_rate"] == _ratio(raw["ratings_very_satisfied"] + raw["ratings_satisfied"], ratings)
+    balance = api["balance"]
+    assert balance["carried_over_plus_received_plus_in"] == balance["resolved_rejected_withdrawn_out_pending"]
+
+
+def _ratio(numerator: int, denominator: int) -> dict:
+    return {"numerator": numerator, "denominator": denominator,
+            "value": numerator / denominator if denominator else None}
+
+
+SCOPES = [
+    ("000.00.00.H29", {"000.00.00.H29", "000.00.17.H29", "000.00.12.H29", "000.00.31.H29", "000.31.01.H29",
+                       "000.00.32.H29", "000.32.01.H29"}),
+    ("000.00.31.H29", {"000.00.31.H29", "000.31.01.H29"}),
+    ("000.00.17.H29", {"000.00.17.H29"}),
+]
+PERIODS = [(date(2025, 1, 1), date(2025, 7, 1)), (date(2025, 2, 1), date(2025, 3, 1)),
+           (date(2025, 1, 27), date(2025, 2, 3)), (date(2025, 3, 15), date(2025, 3, 16))]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [7, 2025])
+def test_api_equals_recompute_from_raw_rows(demo, monkeypatch, as_user, seed):
+    world = World(monkeypatch, seed)
+    generate(world, steps=260)
+    supervisor = as_user("supervisor")
+    checked = 0
+    for scope_code, codes in SCOPES:
+        for start, end in PERIODS:
+            response = supervisor.get("/api/v1/stats/summary/", {"scope": scope_code, "from": start, "to": end})
+            assert response.status_code == 200, response.json()
+            assert_matches(response.json(), recompute(codes, start, end))
+            checked += 1
+    # Compacting everything changes no figure.
+    from apps.stats.services import stats_compact_all
+
+    before = supervisor.get("/api/v1/stats/summary/", {"from": "2025-01-01", "to": "2025-07-01"}).json()
+    stats_compact_all()
+    after = supervisor.get("/api/v1/stats/summary/", {"from": "2025-01-01", "to": "2025-07-01"}).json()
+    assert before == after
+    assert checked == 12 and after["received"] > 20 and after["resolved"] > 10
+
+
+@pytest.mark.django_db
+def test_breakdowns_add_up_to_the_summary(demo, monkeypatch, as_user):
+    world = World(monkeypatch, 99)
+    generate(world, steps=200)
+    supervisor = as_user("supervisor")
+    params = {"from": "2025-01-01", "to": "2025-06-01"}
+    summary = supervisor.get("/api/v1/stats/summary/", params).json()
+    additive = ("received", "online_received", "resolved", "resolved_late", "rejected", "withdrawn",
+                "payments_confirmed", "ratings")
+    for by in ("agency", "procedure", "channel", "level", "tier"):
+        groups = supervisor.get("/api/v1/stats/breakdown/", {**params, "by": by}).json()["groups"]
+        for name in additive:
+            assert sum(g[name] for g in groups) == summary[name], (by, name)
+    months = supervisor.get("/api/v1/stats/breakdown/", {**params, "by": "month"}).json()["groups"]
+    assert [g["group"] for g in months] == ["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01"]
+    for name in additive:
+        assert sum(g[name] for g in months) == summary[name], name
+    # Each month's carried-over is the previous month's pending at end.
+    for previous, current in itertools.pairwise(months):
+        assert current["carried_over"] == previous["pending_end"]
+    assert months[0]["carried_over"] == summary["carried_over"]
+    assert months[-1]["pending_end"] == summary["pending_end"]
+    for code, codes in SCOPES[1:]:
+        one = supervisor.get("/api/v1/stats/summary/", {**params, "scope": code}).json()
+        assert_matches(one, recompute(codes, date(2025, 1, 1), date(2025, 6, 1)))
+
+
+@pytest.mark.django_db
+def test_rebuild_finds_no_difference_then_repairs_a_broken_counter(demo, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.stats.models import StatDelta, StatRollup
+    from apps.stats.services import stats_rebuild
+
+    generate(World(monkeypatch, 3), steps=150)
+    stats_compact(batch=40)
+    assert stats_rebuild().differences == []
+    row = StatRollup.objects.order_by("id").first() or StatDelta.objects.order_by("id").first()
+    type(row).objects.filter(pk=row.pk).update(n=row.n + 5)
+    report = stats_rebuild()
+    assert len(report.differences) == 1 and report.differences[0][1] - report.differences[0][2] == 5
+    with pytest.raises(SystemExit):
+        call_command("rebuild_stats", stdout=StringIO())
+    out = StringIO()
+    call_command("rebuild_stats", "--fix", stdout=out)
+    assert "1 differ" in out.getvalue()
+    assert stats_rebuild().differences == []
