@@ -5,6 +5,7 @@ from .views import (
     DossierDetailView,
     DossierDocumentDownloadView,
     DossierDocumentsView,
+    DossierExportView,
     DossierHistoryView,
     DossierListCreateView,
     DossierReceiptView,
@@ -16,6 +17,7 @@ from .views import (
 urlpatterns = [
     path("dossiers/", DossierListCreateView.as_view(), name="dossier-list"),
     path("dossiers/register/", DossierRegisterView.as_view(), name="dossier-register"),
+    path("dossiers/export.csv", DossierExportView.as_view(), name="dossier-export"),
     path("dossiers/<int:pk>/", DossierDetailView.as_view(), name="dossier-detail"),
     path("dossiers/<int:pk>/history/", DossierHistoryView.as_view(), name="dossier-history"),
     path("dossiers/<int:pk>/documents/", DossierDocumentsView.as_view(), name="dossier-documents"),

@@ -467,3 +467,45 @@ def _action_view(name: str) -> type[APIView]:
 
 
 ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+
+
+EXPORT_COLUMNS = (
+    ("code", "code"), ("status", "status"), ("channel", "channel"), ("procedure", "procedure__code"),
+    ("procedure_name", "procedure__name"), ("agency", "agency__code"), ("applicant_name", "applicant_name"),
+    ("applicant_id_number", "applicant_id_number"), ("submitted_at", "submitted_at"),
+    ("received_at", "received_at"), ("due_at", "due_at"), ("appointment_at", "appointment_at"),
+    ("resolved_at", "resolved_at"), ("timeliness", "timeliness"), ("assigned_to", "assigned_to__username"),
+)
+
+
+def _local_iso(value: Any) -> Any:
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    return timezone.localtime(value).isoformat() if isinstance(value, datetime) else value
+
+
+@extend_schema(
+    tags=["dossiers"],
+    summary="The queue as CSV (same filters), streamed; UTF-8 with BOM",
+    parameters=[OpenApiParameter(name, OpenApiTypes.STR) for name in DossierFilter.base_filters],
+    responses={(200, "text/csv"): OpenApiTypes.STR},
+)
+class DossierExportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        from apps.common.exports import csv_response
+
+        filterset = DossierFilter(request.query_params, queryset=dossier_queue(request.user), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        rows = (
+            filterset.qs.order_by("id")
+            .values_list(*(source for _, source in EXPORT_COLUMNS))
+            .iterator(chunk_size=2000)
+        )
+        return csv_response(
+            "ho-so.csv", [name for name, _ in EXPORT_COLUMNS], ([_local_iso(v) for v in row] for row in rows)
+        )

@@ -16,6 +16,7 @@ from apps.accounts.selectors import staff_agency_ids, user_is_province_wide
 from apps.agencies.models import Agency, Tier
 from apps.agencies.selectors import agency_subtree
 from apps.catalog.models import Procedure
+from apps.common.exports import XLSX_TYPE, csv_response, flatten, xlsx_response
 from onestop.errors import DomainError, ErrorCode
 
 from ..selectors import GROUPINGS, MAX_TIME_BUCKETS, Scope, stats_breakdown, stats_summary, time_buckets
@@ -113,3 +114,39 @@ class StatsBreakdownView(APIView):
         if by in ("day", "month", "quarter", "year") and len(time_buckets(start, end, by)) > MAX_TIME_BUCKETS:
             raise ValidationError({"by": [f"More than {MAX_TIME_BUCKETS} periods; choose a coarser grouping."]})
         return Response({"from": start, "to": end, "by": by, "groups": stats_breakdown(scope, start, end, by)})
+
+
+def _export_rows(request) -> tuple[list[str], list[list]]:
+    """The summary (one row) or, with `by`, the breakdown (one row per group), flattened."""
+    if request.query_params.get("by"):
+        scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
+        records = stats_breakdown(scope, start, end, data["by"])
+    else:
+        scope, start, end, _ = stats_query(request)
+        records = [{"group": "total", **stats_summary(scope, start, end)}]
+    flat = [flatten({"from": start.isoformat(), "to": end.isoformat(), **r}) for r in records]
+    header = list(flat[0]) if flat else ["from", "to"]
+    return header, [[row.get(column) for column in header] for row in flat]
+
+
+EXPORT_PARAMETERS = [*QUERY_PARAMETERS, OpenApiParameter("by", OpenApiTypes.STR, enum=list(GROUPINGS))]
+
+
+@extend_schema(tags=["statistics"], summary="Summary (or breakdown with `by`) as CSV, UTF-8 with BOM",
+               parameters=EXPORT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+class StatsCsvView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        header, rows = _export_rows(request)
+        return csv_response("thong-ke.csv", header, rows)
+
+
+@extend_schema(tags=["statistics"], summary="Summary (or breakdown with `by`) as an Excel workbook",
+               parameters=EXPORT_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
+class StatsXlsxView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        header, rows = _export_rows(request)
+        return xlsx_response("thong-ke.xlsx", "Thống kê", header, rows)
