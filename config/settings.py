@@ -171,6 +171,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic jobs (celery beat). Each app's jobs are idempotent, so a missed or doubled tick is harmless.
+CELERY_BEAT_SCHEDULE: dict = {
+    "stats-compact": {"task": "stats.compact", "schedule": env.int("STATS_COMPACT_SECONDS", default=60)},
+}
 
 # Uploads: limits per file; the type is sniffed from the content, not trusted from the client.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)

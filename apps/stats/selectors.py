@@ -52,16 +52,25 @@ def _where(scope: Scope, params: list[Any]) -> str:
     return " AND ".join(clauses)
 
 
-def _counter_rows(scope: Scope, end: date, group_sql: str) -> list[tuple]:
-    """(group, metric, day, due_day, online, offered_online, n) summed, for every day before `end`."""
+# Days before the period and due days outside it collapse into sentinels (kept in order with the
+# period's days), so the rows returned grow with the period's length, not with the history's.
+BEFORE_PERIOD = date(1900, 1, 2)
+DUE_BEFORE_PERIOD = date(1900, 1, 3)
+DUE_AFTER_PERIOD = date(9999, 12, 31)
+
+
+def _counter_rows(scope: Scope, start: date, end: date, group_sql: str) -> list[tuple]:
+    """(group, metric, day, due_day, online, offered_online, n) summed over every day before `end`."""
     params: list[Any] = [end]
     where = _where(scope, params)
-    params = [*params, *params]
+    union_params = [*params, *params]
     online = ", ".join(f"'{c}'" for c in sorted(ONLINE_CHANNELS))
     columns = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
     sql = f"""
-        SELECT {group_sql} AS grp, metric, day, due_day, channel IN ({online}) AS online, level >= 3 AS offered_online,
-               SUM(n)
+        SELECT {group_sql} AS grp, metric,
+               CASE WHEN day < %s THEN %s ELSE day END AS day_key,
+               CASE WHEN due_day < %s THEN %s WHEN due_day >= %s THEN %s ELSE due_day END AS due_key,
+               channel IN ({online}) AS online, level >= 3 AS offered_online, SUM(n)
         FROM (
             SELECT {columns} FROM {StatRollup._meta.db_table} WHERE {where}
             UNION ALL
@@ -69,9 +78,13 @@ def _counter_rows(scope: Scope, end: date, group_sql: str) -> list[tuple]:
         ) counters
         GROUP BY 1, 2, 3, 4, 5, 6
     """
+    clip = [start, BEFORE_PERIOD, start, DUE_BEFORE_PERIOD, end, DUE_AFTER_PERIOD]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        cursor.execute(sql, [*clip, *union_params])
+        rows = cursor.fetchall()
+    if rows and isinstance(rows[0][2], str):  # SQLite returns dates as text
+        rows = [(g, m, date.fromisoformat(d), date.fromisoformat(due), o, f, n) for g, m, d, due, o, f, n in rows]
+    return rows
 
 
 def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_online) -> PeriodCounts:
@@ -154,7 +167,7 @@ def _provision(scope: Scope, start: date, end: date) -> tuple[dict[int, int], di
 
 
 def stats_summary(scope: Scope, start: date, end: date) -> dict[str, Any]:
-    rows = _counter_rows(scope, end, "0")
+    rows = _counter_rows(scope, start, end, "0")
     offered, with_online = _provision(scope, start, end)
     return indicators(_period_counts(rows, start, end, offered, with_online))
 
@@ -193,7 +206,7 @@ MAX_TIME_BUCKETS = 400
 def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[str, Any]]:
     if by in ("day", "month", "quarter", "year"):
         buckets = time_buckets(start, end, by)
-        rows = _counter_rows(scope, end, "0")
+        rows = _counter_rows(scope, start, end, "0")
         result = []
         for low, high in buckets:
             offered, with_online = _provision(scope, low, high)
@@ -208,7 +221,7 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
         "level": "level",
         "tier": f"(SELECT tier FROM {Agency._meta.db_table} a WHERE a.id = agency_id)",
     }[by]
-    rows = _counter_rows(scope, end, group_sql)
+    rows = _counter_rows(scope, start, end, group_sql)
     grouped: dict[Any, list[tuple]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)

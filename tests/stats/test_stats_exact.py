@@ -339,3 +339,18 @@ def test_rebuild_finds_no_difference_then_repairs_a_broken_counter(demo, monkeyp
     call_command("rebuild_stats", "--fix", stdout=out)
     assert "1 differ" in out.getvalue()
     assert stats_rebuild().differences == []
+
+
+@pytest.mark.django_db
+def test_compaction_task_moves_every_delta_and_changes_no_figure(demo, monkeypatch, as_user):
+    from apps.stats.models import StatDelta, StatRollup
+    from apps.stats.tasks import compact_stats
+
+    generate(World(monkeypatch, 11), steps=80)
+    params = {"from": "2025-01-01", "to": "2025-04-01"}
+    before = as_user("supervisor").get("/api/v1/stats/summary/", params).json()
+    deltas = StatDelta.objects.count()
+    assert deltas > 0
+    assert compact_stats.apply(kwargs={"batch": 7}).get() == deltas
+    assert StatDelta.objects.count() == 0 and StatRollup.objects.exists()
+    assert as_user("supervisor").get("/api/v1/stats/summary/", params).json() == before
