@@ -8,14 +8,18 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 
+pytest_plugins = ["tests.dossier_fixtures"]
+
 DEMO_CATALOG = Path(__file__).resolve().parents[1] / "apps" / "catalog" / "fixtures" / "demo_catalog.json"
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from apps.catalog.selectors import forget_catalog_cache
     from apps.workcalendar.selectors import forget_working_calendar
 
     cache.clear()
+    forget_catalog_cache()  # catalogue rows of an earlier test were rolled back
     forget_working_calendar()  # exceptions written by an earlier test were rolled back
     yield
 

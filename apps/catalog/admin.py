@@ -1,6 +1,19 @@
 from django.contrib import admin
 
 from .models import DocumentType, Field, Offering, Procedure
+from .selectors import forget_catalog_cache
+
+
+class ForgetCatalogCacheMixin:
+    """Intake caches offerings per process; an admin edit is visible at once in this one."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_catalog_cache()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        forget_catalog_cache()
 
 
 class DocumentTypeInline(admin.TabularInline):
@@ -9,7 +22,7 @@ class DocumentTypeInline(admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(ForgetCatalogCacheMixin, admin.ModelAdmin):
     list_display = ("code", "name", "field", "online_level", "processing_days", "fee", "is_active")
     list_filter = ("online_level", "is_active", "field")
     search_fields = ("code", "name")
@@ -23,7 +36,7 @@ class FieldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin):
+class OfferingAdmin(ForgetCatalogCacheMixin, admin.ModelAdmin):
     list_display = ("agency", "procedure", "online_level", "processing_days", "is_active")
     list_filter = ("online_level", "is_active")
     search_fields = ("agency__code", "procedure__code", "procedure__name")

@@ -26,3 +26,38 @@ def offering_list() -> QuerySet[Offering]:
 
 def offering_for(*, agency_id: int, procedure_id: int) -> Offering | None:
     return offering_list().filter(agency_id=agency_id, procedure_id=procedure_id, is_active=True).first()
+
+
+# Intake reads the same few thousand offerings all day: keep them in process memory briefly.
+# Imports drop the cache in the importing process at once; other processes see a change within
+# CATALOG_CACHE_SECONDS (catalogue changes are rare and announced in advance).
+CATALOG_CACHE_SECONDS = 60
+_offering_cache: dict[tuple[str, str], tuple[float, Offering | None]] = {}
+
+
+def offering_for_intake(agency_code: str, procedure_code: str) -> Offering | None:
+    """The offering with its agency, procedure, field and document types loaded; cached.
+
+    The instances are shared between requests: callers must not modify them.
+    """
+    import time
+
+    key = (agency_code, procedure_code)
+    now = time.monotonic()
+    hit = _offering_cache.get(key)
+    if hit is not None and now - hit[0] < CATALOG_CACHE_SECONDS:
+        return hit[1]
+    offering = (
+        Offering.objects.select_related("agency", "procedure", "procedure__field")
+        .prefetch_related(Prefetch("procedure__document_types", queryset=DocumentType.objects.order_by("position")))
+        .filter(agency__code=agency_code, procedure__code=procedure_code)
+        .first()
+    )
+    if len(_offering_cache) > 50_000:  # bounded: a flood of unknown codes cannot grow it forever
+        _offering_cache.clear()
+    _offering_cache[key] = (now, offering)
+    return offering
+
+
+def forget_catalog_cache() -> None:
+    _offering_cache.clear()

@@ -17,6 +17,7 @@ from apps.agencies.services import agency_save
 from onestop.errors import DomainError, ErrorCode
 
 from .models import DocumentType, Field, Offering, Procedure
+from .selectors import forget_catalog_cache
 
 
 @dataclass
@@ -109,6 +110,7 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
     """Load a catalogue document (see README, "Catalogue format"); all or nothing."""
     if not isinstance(data, dict):
         raise _invalid("document", "must be a JSON object")
+    transaction.on_commit(forget_catalog_cache)
     report = ImportReport()
 
     fields: dict[str, Field] = {}

@@ -25,6 +25,7 @@ from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
 from apps.catalog.models import Offering
+from apps.catalog.selectors import offering_for_intake
 from apps.portal.services import outbox_enqueue
 from apps.stats.services import record_event as record_stats
 from apps.workcalendar.selectors import working_calendar
@@ -150,12 +151,7 @@ def _store_documents(
 
 
 def _offering(agency_code: str, procedure_code: str) -> Offering:
-    offering = (
-        Offering.objects.select_related("agency", "procedure", "procedure__field")
-        .prefetch_related("procedure__document_types")
-        .filter(agency__code=agency_code, procedure__code=procedure_code)
-        .first()
-    )
+    offering = offering_for_intake(agency_code, procedure_code)
     if offering is None:
         if not Agency.objects.filter(code=agency_code).exists():
             raise DomainError("No agency with this code.", code=ErrorCode.VALIDATION, field="agency")

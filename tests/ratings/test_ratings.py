@@ -5,10 +5,6 @@ import pytest
 from apps.dossiers.models import Dossier
 from apps.ratings.models import Rating
 
-from ..dossiers.conftest import RECORD_DOCS  # noqa: F401  (fixtures come from tests/dossiers/conftest.py)
-
-pytest_plugins = ["tests.dossiers.conftest"]
-
 
 @pytest.fixture
 def finished(submit, as_user, clock, media_root):

@@ -4,10 +4,6 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.dossiers.conftest import multipart  # noqa: F401
-
-pytest_plugins = ["tests.dossiers.conftest"]
-
 
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200
