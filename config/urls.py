@@ -22,5 +22,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
 ]
 
+handler400 = "apps.common.problems.handler400"
 handler404 = "apps.common.problems.handler404"
 handler500 = "apps.common.problems.handler500"

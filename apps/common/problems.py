@@ -9,6 +9,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf_exceptions
@@ -19,6 +20,7 @@ from onestop.errors import DomainError, ErrorCode
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:onestop:problem:"
+TOO_BIG = "The request body is larger than the server accepts."
 
 DOMAIN_STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION: 400,
@@ -131,6 +133,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
         return problem_response(body)
 
+    # Django's own request limits (body size, number of fields or files) raised while DRF parses.
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            problem_body(status=413, code=HTTP_CODES[413], detail=TOO_BIG, instance=instance)
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return problem_response(
+            problem_body(status=400, code=HTTP_CODES[400], detail=str(exc) or "Bad request.", instance=instance)
+        )
+
     if isinstance(exc, DjangoValidationError):
         exc = drf_exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -188,6 +200,17 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+    """Limits Django enforces outside DRF (e.g. while reading the body) still answer problem JSON."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return _json_problem(request, 413, TOO_BIG)
+        return _json_problem(request, 400, "Bad request.")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:

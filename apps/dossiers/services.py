@@ -24,7 +24,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
-from apps.catalog.models import Offering
+from apps.catalog.models import Offering, Procedure
 from apps.catalog.selectors import offering_for_intake
 from apps.portal.services import outbox_enqueue
 from apps.stats.services import record_event as record_stats
@@ -155,6 +155,8 @@ def _offering(agency_code: str, procedure_code: str) -> Offering:
     if offering is None:
         if not Agency.objects.filter(code=agency_code).exists():
             raise DomainError("No agency with this code.", code=ErrorCode.VALIDATION, field="agency")
+        if not Procedure.objects.filter(code=procedure_code).exists():
+            raise DomainError("No procedure with this code.", code=ErrorCode.VALIDATION, field="procedure")
         raise DomainError(
             "This agency does not offer this procedure.", code=ErrorCode.PROCEDURE_NOT_OFFERED, field="procedure"
         )
@@ -317,6 +319,15 @@ def _create(
     return IntakeResult(dossier, created=True)
 
 
+def submitting_actor(caller: Caller) -> Actor:
+    """Who files online: the portal, or a signed-in applicant; anyone else is refused up front."""
+    if caller.is_portal:
+        return Actor.PORTAL
+    if caller.user is None or not caller.user.has_role(Role.APPLICANT):
+        raise DomainError("Only applicants file dossiers online.", code=ErrorCode.PERMISSION_DENIED)
+    return Actor.APPLICANT
+
+
 def dossier_submit(
     *,
     caller: Caller,
@@ -325,9 +336,7 @@ def dossier_submit(
     fingerprint: str | None = None,
 ) -> IntakeResult:
     """An applicant (channel online) or the national portal (channel portal) files a dossier."""
-    actor = Actor.PORTAL if caller.is_portal else Actor.APPLICANT
-    if actor == Actor.APPLICANT and (caller.user is None or not caller.user.has_role(Role.APPLICANT)):
-        raise DomainError("Only applicants file dossiers online.", code=ErrorCode.PERMISSION_DENIED)
+    actor = submitting_actor(caller)
     return _create(
         caller=caller,
         request=request,

@@ -219,6 +219,7 @@ class DossierListCreateView(generics.ListAPIView):
         responses={201: DossierSerializer, 200: DossierSerializer},
     )
     def post(self, request):
+        services.submitting_actor(_caller(request))  # staff are refused before their body is judged
         body, uploads = _split_intake(request)
         if "applicant" not in body:
             body = {**body, "applicant": _applicant_from_profile(request.user)}
