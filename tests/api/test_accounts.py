@@ -76,3 +76,19 @@ def test_staff_scope(demo):
     assert codes("stats_vangiang") == {"000.00.31.H29", "000.31.01.H29"}
     assert len(codes("supervisor")) == 7
     assert codes("citizen1") == set()
+
+
+@pytest.mark.django_db
+def test_roles_travel_in_the_token_and_save_a_query(api, demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = api.post("/api/v1/auth/token/", {"username": "clerk_tuphap", "password": "demo-Pass-2025"},
+                     format="json").json()["access"]
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    assert AccessToken(token)["roles"] == ["clerk"]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/me/").json()["roles"] == ["clerk"]
+    assert not any("auth_group" in q["sql"] for q in queries.captured_queries)

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.agencies.models import Agency
 from apps.catalog.services import catalog_import
@@ -12,6 +11,7 @@ from apps.catalog.services import catalog_import
 from ...models import User
 from ...roles import Role
 from ...services import applicant_register, staff_create
+from ...tokens import token_for
 
 DEMO_CATALOG = Path(__file__).resolve().parents[3] / "catalog" / "fixtures" / "demo_catalog.json"
 DEMO_PASSWORD = "demo-Pass-2025"
@@ -59,5 +59,5 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo users (password {DEMO_PASSWORD!r}); use as 'Authorization: Bearer <token>':")
         for username in [a[0] for a in APPLICANTS] + [s[0] for s in STAFF]:
             user = User.objects.get(username=username)
-            token = RefreshToken.for_user(user).access_token
+            token = token_for(user).access_token
             self.stdout.write(f"  {username:<18} {sorted(user.role_names)}\n    {token}")
