@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import ApplicantType
+from apps.common.serializers import CachedFieldsMixin
 from onestop.lifecycle import Actor, Status, allowed_actions
 
 from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
@@ -80,7 +81,7 @@ class DossierDocumentSerializer(serializers.ModelSerializer):
         return f"/api/v1/dossiers/{document.dossier_id}/documents/{document.pk}/download/"
 
 
-class DossierSerializer(serializers.ModelSerializer):
+class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     procedure_name = serializers.CharField(source="procedure.name", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
