@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.agencies.selectors import agency_get_by_code
 
@@ -52,3 +53,13 @@ class AgencyMembersView(generics.ListAPIView):
         if agency is None or not viewer_can_see_agency_private(viewer=self.request.user, agency=agency):
             raise NotFound("No agency with this code in your scope.")
         return agency_members(agency=agency).prefetch_related("user__groups")
+
+
+@extend_schema(
+    tags=["accounts"],
+    summary="Sign in: a JWT pair (the access token carries the user's roles)",
+    responses={200: inline_serializer("TokenPair", {"access": serializers.CharField(),
+                                                    "refresh": serializers.CharField()})},
+)
+class TokenObtainView(TokenObtainPairView):
+    pass

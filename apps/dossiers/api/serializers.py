@@ -82,6 +82,8 @@ class DossierDocumentSerializer(serializers.ModelSerializer):
 
 
 class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
+    """A dossier as its applicant or a clerk sees it, with the actions the caller may take now."""
+
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     procedure_name = serializers.CharField(source="procedure.name", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
