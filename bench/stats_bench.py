@@ -640,6 +640,8 @@ def counter_select(where: str) -> str:
 
 
 COUNTER_COLUMNS = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
+COARSE_TABLES = ("stats_statagencyday", "stats_statagencymonth", "stats_statagencydaydue", "stats_statbalance",
+                 "stats_statonlineprocedureday", "stats_statonlineproceduremonth")
 
 
 def fill_counters(args: argparse.Namespace, parts: int) -> None:
@@ -725,9 +727,16 @@ def load(args: argparse.Namespace) -> Catalogue:
     t_index = time.perf_counter() - t0
     print(f"  indexes and constraints rebuilt in {t_index:.1f} s")
 
+    # The coarse tables (agency x day/month, month-start balances) follow from the rollup: derive
+    # them with the same set-based SQL `rebuild_stats --fix` uses (the load bypassed compaction).
+    t0 = time.perf_counter()
+    manage(env, "shell", "-c", "from apps.stats.services import stats_rebuild_coarse; stats_rebuild_coarse()",
+           timeout=3600)
+    print(f"  coarse counters derived from the rollup in {time.perf_counter() - t0:.1f} s")
+
     t0 = time.perf_counter()
     with pg_connect(args, args.db, autocommit=True) as conn:
-        for table in ("dossiers_dossier", "stats_statrollup", "stats_statdelta"):
+        for table in ("dossiers_dossier", "stats_statrollup", "stats_statdelta", *COARSE_TABLES):
             conn.execute(f"VACUUM (ANALYZE) {table}")
         conn.execute("ANALYZE")
     print(f"  VACUUM ANALYZE: {time.perf_counter() - t0:.1f} s")
@@ -746,6 +755,7 @@ def describe_database(args: argparse.Namespace) -> dict[str, Any]:
             "delta": one("SELECT count(*) FROM stats_statdelta"),
             "dossier_mb": one("SELECT pg_total_relation_size('dossiers_dossier') / 1048576.0"),
             "rollup_mb": one("SELECT pg_total_relation_size('stats_statrollup') / 1048576.0"),
+            "coarse": {t: one(f"SELECT count(*) FROM {t}") for t in COARSE_TABLES},
             "agencies": one("SELECT count(*) FROM agencies_agency"),
             "procedures": one("SELECT count(*) FROM catalog_procedure"),
             "offerings": one("SELECT count(*) FROM catalog_offering"),
@@ -776,6 +786,7 @@ def print_facts(facts: dict[str, Any]) -> None:
     print(f"rows: dossiers {facts['dossiers']:,} ({facts['dossier_mb']:,.0f} MB with indexes), "
           f"stats_statrollup {facts['rollup']:,} ({facts['rollup_mb']:,.0f} MB), stats_statdelta {facts['delta']:,}; "
           f"{facts['agencies']} agencies, {facts['procedures']} procedures, {facts['offerings']} offerings")
+    print("  coarse: " + ", ".join(f"{t.removeprefix('stats_')} {c:,}" for t, c in facts["coarse"].items()))
     print(f"  {facts['rollup'] / n:.2f} rollup rows per dossier; "
           f"{facts['dossiers'] / facts['working_days']:,.0f} dossiers per working day "
           f"({facts['working_days']} working days); busiest day {facts['busiest_day'][0]} "

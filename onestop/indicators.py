@@ -120,6 +120,11 @@ def deltas_for_event(facts: EventFacts) -> list[Delta]:
     return []  # assign, apologise, request_payment, return: no counter moves
 
 
+def month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def _day(value: date | None) -> date:
     if value is None:
         raise ValueError("a due day is required for this event")

@@ -17,7 +17,10 @@ class Command(BaseCommand):
         self.stdout.write(f"compared {report.keys_compared} counters, {len(report.differences)} differ")
         for key, stored, recomputed in report.differences[:50]:
             self.stdout.write(f"  {key}: stored {stored}, recomputed {recomputed}")
+        for table in report.coarse_differences:
+            self.stdout.write(f"  coarse table {table} differs from the rollup")
         if report.fixed:
-            self.stdout.write("counters replaced by the recomputed values")
-        if report.differences and not fix:
+            self.stdout.write("counters replaced by the recomputed values" if report.differences
+                              else "coarse tables rebuilt from the rollup")
+        if (report.differences or report.coarse_differences) and not fix:
             raise SystemExit(1)
