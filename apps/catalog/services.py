@@ -107,7 +107,12 @@ def _sorted_parents_first(agencies: list[dict[str, Any]]) -> list[dict[str, Any]
 
 @transaction.atomic
 def catalog_import(*, data: dict[str, Any]) -> ImportReport:
-    """Load a catalogue document (see README, "Catalogue format"); all or nothing."""
+    """Load a catalogue document (see README, "Catalogue format"), or the national portal's TTHC
+    list (detected, then mapped: apps/catalog/portal_format.py); all or nothing."""
+    from .portal_format import is_portal_catalog, portal_catalog_to_import
+
+    if is_portal_catalog(data):
+        data = portal_catalog_to_import(data)
     if not isinstance(data, dict):
         raise _invalid("document", "must be a JSON object")
     transaction.on_commit(forget_catalog_cache)

@@ -9,10 +9,16 @@ class OutboxStatus(models.TextChoices):
     DEAD = "dead", "Dead (needs an administrator)"
 
 
+#: Rows that still hold back the later rows of their dossier (delivery is in order per dossier).
+UNDELIVERED = (OutboxStatus.PENDING.value, OutboxStatus.DEAD.value)
+
+
 class OutboxMessage(models.Model):
     """One message per dossier event, written in the event's transaction (transactional outbox).
 
-    Delivered in order per dossier, at least once, with the event id as idempotency key.
+    Delivered in order per dossier, at least once, with the event id as idempotency key. A dead row
+    blocks the later rows of its dossier until an administrator replays it (order over liveness).
+    `next_attempt_at` NULL means "due now" (a fresh row), so enqueueing writes no extra value.
     """
 
     event = models.OneToOneField("dossiers.DossierEvent", on_delete=models.PROTECT, related_name="outbox")
@@ -29,10 +35,12 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ("id",)
         indexes = [
-            models.Index(fields=["dossier", "id"], name="outbox_dossier_idx"),
-            # Only undelivered rows are ever scanned by the drain.
+            # The drain scans pending rows oldest first (ids grow with time).
+            models.Index(fields=["id"], condition=Q(status="pending"), name="outbox_pending_id_idx"),
+            # "Is there an earlier undelivered row of this dossier?": one probe of a small index,
+            # since delivered rows (nearly all of them) leave it.
             models.Index(
-                fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="outbox_pending_idx"
+                fields=["dossier", "id"], condition=Q(status__in=UNDELIVERED), name="outbox_undelivered_idx"
             ),
         ]
         constraints = [
@@ -44,12 +52,17 @@ class OutboxMessage(models.Model):
 
 
 class PortalKey(models.Model):
-    """A key the portal signs its requests with (HMAC-SHA256); managed in the admin."""
+    """A key the portal signs its requests with (HMAC-SHA256); managed in the admin.
+
+    The secret is stored as given because verifying an HMAC needs it; rotate by adding a new key
+    and deactivating (or expiring) the old one.
+    """
 
     key_id = models.CharField(max_length=64, unique=True)
     secret = models.CharField(max_length=128, help_text="Shared secret; rotate by adding a new key")
     name = models.CharField(max_length=255, blank=True)
     is_active = models.BooleanField(default=True)
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="Refused after this instant (rotation)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

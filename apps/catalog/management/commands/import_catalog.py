@@ -9,7 +9,10 @@ from ...services import catalog_import
 
 
 class Command(BaseCommand):
-    help = "Load a catalogue JSON file (fields, agencies, procedures, offerings) idempotently."
+    help = (
+        "Load a catalogue JSON file idempotently: our own format (fields, agencies, procedures, offerings) "
+        "or the national portal's TTHC list (MaTTHC, TenTTHC, ...), detected automatically."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="JSON file, or - for standard input")

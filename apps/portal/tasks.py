@@ -1,0 +1,28 @@
+"""Background jobs of the portal sync (thin wrappers around services)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import outbox_drain, outbox_purge_delivered
+
+
+@shared_task(name="portal.drain_outbox", ignore_result=True, acks_late=False)
+def drain_outbox() -> dict:
+    """Deliver due outbox rows; run by beat every PORTAL_DRAIN_SECONDS and nudged after commits.
+    Any number may run at once (rows are claimed with SKIP LOCKED).
+
+    The task message is only a nudge (the outbox table is the truth), so it is acknowledged on
+    receipt: a lost message costs nothing, and a worker holds fewer unacknowledged messages when
+    the broker disappears (kombu then has nothing to restore)."""
+    report = outbox_drain()
+    return {"batches": report.batches, "delivered": report.delivered, "failed": report.failed,
+            "dead": report.dead, "disabled": report.disabled}
+
+
+@shared_task(name="portal.purge_outbox", ignore_result=True)
+def purge_outbox() -> int:
+    """Forget delivered rows after PORTAL_OUTBOX_RETENTION_DAYS (the events themselves stay)."""
+    return outbox_purge_delivered(older_than=timedelta(days=settings.PORTAL_OUTBOX_RETENTION_DAYS))
