@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,8 +38,10 @@ INSTALLED_APPS = [
     "apps.workcalendar",
     "apps.dossiers",
     "apps.portal",
+    "apps.notifications",
     "apps.ratings",
     "apps.stats",
+    "apps.documents",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# An unreachable broker must not stall a request's post-commit nudge for the OS connect timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5, "socket_timeout": 5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic jobs (celery beat). Each app's jobs are idempotent, so a missed or doubled tick is harmless.
@@ -208,4 +213,71 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# National portal sync (issue 6, DESIGN.md section 7). Without PORTAL_SYNC_URL the outbox only
+# fills up (e.g. `make run`): nothing is sent and the drain task returns at once.
+PORTAL_SYNC_URL = env.str("PORTAL_SYNC_URL", default="")
+PORTAL_KEY_ID = env.str("PORTAL_KEY_ID", default="")
+PORTAL_SECRET = env.str("PORTAL_SECRET", default="")
+PORTAL_MAX_ATTEMPTS = env.int("PORTAL_MAX_ATTEMPTS", default=10)
+PORTAL_TIMEOUT = env.float("PORTAL_TIMEOUT", default=10.0)
+PORTAL_BATCH_SIZE = env.int("PORTAL_BATCH_SIZE", default=100)  # messages per signed POST
+PORTAL_RETRY_BASE_SECONDS = env.float("PORTAL_RETRY_BASE_SECONDS", default=5.0)  # doubled per attempt, jittered
+PORTAL_RETRY_MAX_SECONDS = env.float("PORTAL_RETRY_MAX_SECONDS", default=3600.0)
+PORTAL_DRAIN_SECONDS = env.float("PORTAL_DRAIN_SECONDS", default=10.0)  # beat interval of the drain
+PORTAL_DRAIN_BUDGET_SECONDS = env.float("PORTAL_DRAIN_BUDGET_SECONDS", default=55.0)  # one task's time
+PORTAL_DRAIN_MAX_BATCHES = env.int("PORTAL_DRAIN_MAX_BATCHES", default=100_000)  # one task's batches
+PORTAL_SIGNATURE_MAX_SKEW = env.int("PORTAL_SIGNATURE_MAX_SKEW", default=300)  # seconds, inbound requests
+PORTAL_MAX_DOCUMENTS = env.int("PORTAL_MAX_DOCUMENTS", default=20)  # base64 documents per portal submission
+PORTAL_OUTBOX_RETENTION_DAYS = env.int("PORTAL_OUTBOX_RETENTION_DAYS", default=30)  # delivered rows kept
+
+# Notifications (apps/notifications): e-mail through Django's backend, SMS through an interface.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="mot-cua@localhost")
+SMS_BACKEND = env.str("SMS_BACKEND", default="apps.notifications.sms.LoggingSmsBackend")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_MAX_AGE_HOURS = env.int("NOTIFY_MAX_AGE_HOURS", default=48)  # older status changes are not announced
+NOTIFY_STATUS_SECONDS = env.float("NOTIFY_STATUS_SECONDS", default=60.0)
+
+_drain_every = PORTAL_DRAIN_SECONDS
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # The outbox table is the truth: every tick drains whatever is due, so a lost task message,
+        # a dead worker or a Redis restart only delays delivery. Stale ticks expire unexecuted.
+        "portal-drain": {
+            "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
+        },
+        "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        "notifications-status": {"task": "notifications.status_changes", "schedule": NOTIFY_STATUS_SECONDS},
+        # Hourly during office hours, plus a nightly catch-all run before the offices open.
+        "notifications-overdue-hourly": {
+            "task": "notifications.overdue_sweep",
+            "schedule": crontab(minute=0, hour="7-17", day_of_week="mon-fri"),
+        },
+        "notifications-due-soon-hourly": {
+            "task": "notifications.due_soon_reminders",
+            "schedule": crontab(minute=5, hour="7-17", day_of_week="mon-fri"),
+        },
+        "notifications-overdue-nightly": {"task": "notifications.overdue_sweep", "schedule": crontab(minute=0, hour=6)},
+        "notifications-due-soon-nightly": {
+            "task": "notifications.due_soon_reminders", "schedule": crontab(minute=10, hour=6),
+        },
+    }
+)
+
+# Official one-stop forms as PDF (apps/documents, issue 8).
+# The address citizens reach this service at: the QR code on a receipt opens {PUBLIC_BASE_URL}/api/v1/lookup/<code>/.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The place in the forms' date line ("Hưng Yên, ngày …"); empty: the province's name from the agency tree.
+DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
+DOCUMENT_MAIL_MAX_ATTEMPTS = env.int("DOCUMENT_MAIL_MAX_ATTEMPTS", default=8)
+DOCUMENT_MAIL_RETRY_AFTER_SECONDS = env.int("DOCUMENT_MAIL_RETRY_AFTER_SECONDS", default=300)  # lost tasks, re-queued
+CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
+    "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
 }

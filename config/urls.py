@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("apps.dossiers.api.urls")),
     path("", include("apps.ratings.api.urls")),
     path("", include("apps.stats.api.urls")),
+    path("", include("apps.documents.api.urls")),
+    path("", include("apps.portal.api.urls")),
 ]
 
 urlpatterns = [

@@ -26,6 +26,7 @@ from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
 from apps.catalog.models import Offering, Procedure
 from apps.catalog.selectors import offering_for_intake
+from apps.documents.services import document_mail_schedule
 from apps.portal.services import outbox_enqueue
 from apps.stats.services import record_event as record_stats
 from apps.workcalendar.selectors import working_calendar
@@ -416,6 +417,7 @@ def _record_event(
     )
     outbox_enqueue(dossier=dossier, event=event)
     record_stats(event=event, dossier=dossier, from_agency_id=agency_before, due_before=due_before)
+    document_mail_schedule(event=event, dossier=dossier)  # receipt / apology e-mailed after commit
     return event
 
 

@@ -1,0 +1,66 @@
+"""GET /api/v1/dossiers/{id}/documents/<form>.pdf: the official one-stop forms as PDF (thin)."""
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from apps.dossiers.selectors import dossier_get_visible
+
+from ..forms import Form
+from ..selectors import DocumentNotAvailable
+from ..services import document_render
+
+EVENT_PARAMETER = OpenApiParameter(
+    "event", OpenApiTypes.INT, description="Which supplement request or apology (its history event id); "
+    "default: the latest. Ignored by the other forms.",
+)
+PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
+
+
+class DossierFormPdfView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def perform_content_negotiation(self, request, force=False):
+        # `Accept: application/pdf` is fine: the PDF is a plain response, problems stay JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        tags=["documents"],
+        operation_id="dossier_form_pdf",
+        summary="An official one-stop form of the dossier as PDF (A4, Vietnamese)",
+        description=(
+            "Forms: `receipt` (giấy tiếp nhận hồ sơ và hẹn trả kết quả, once received), `supplement_request` "
+            "(phiếu yêu cầu bổ sung, after a supplement request), `refusal` (phiếu từ chối, once rejected), "
+            "`apology` (phiếu xin lỗi và hẹn lại, after an apology), `control_slip` (phiếu kiểm soát quá trình "
+            "giải quyết, once received). A form for a state the dossier never reached is a 404 problem."
+        ),
+        parameters=[
+            OpenApiParameter("form", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Form.values),
+            EVENT_PARAMETER,
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: PROBLEM},
+    )
+    def get(self, request, pk: int, form: str):
+        dossier = dossier_get_visible(request.user, pk)
+        if dossier is None:
+            raise NotFound("No dossier with this id.")
+        if form not in Form.values:
+            raise NotFound(f"No form {form!r}; forms: {', '.join(Form.values)}.")
+        raw_event = request.query_params.get("event")
+        event_id = None
+        if raw_event is not None:
+            if not raw_event.isdigit():
+                raise ValidationError({"event": ["A history event id (a whole number)."]})
+            event_id = int(raw_event)
+        try:
+            document = document_render(dossier=dossier, form=form, event_id=event_id)
+        except DocumentNotAvailable as exc:
+            raise NotFound(str(exc)) from exc
+        response = HttpResponse(document.content, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
