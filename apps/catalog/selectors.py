@@ -59,5 +59,41 @@ def offering_for_intake(agency_code: str, procedure_code: str) -> Offering | Non
     return offering
 
 
+_levels_cache: dict[tuple, tuple[float, dict[int, int]]] = {}
+
+
+def offered_levels(
+    *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
+) -> dict[int, int]:
+    """Procedure id → the highest level any agency of the set offers it at (active offerings).
+
+    Statistics ask this on every request; the catalogue changes rarely, so it is cached like the
+    intake offerings (same lifetime, same reset).
+    """
+    import time
+
+    from django.db.models import Max
+
+    key = (agency_ids, procedure_id, tier)
+    now = time.monotonic()
+    hit = _levels_cache.get(key)
+    if hit is not None and now - hit[0] < CATALOG_CACHE_SECONDS:
+        return hit[1]
+    offerings = Offering.objects.filter(is_active=True, procedure__is_active=True, agency__is_active=True)
+    if agency_ids is not None:
+        offerings = offerings.filter(agency_id__in=agency_ids)
+    if procedure_id is not None:
+        offerings = offerings.filter(procedure_id=procedure_id)
+    if tier is not None:
+        offerings = offerings.filter(agency__tier=tier)
+    levels = dict(offerings.values("procedure_id").annotate(level=Max("online_level")).values_list(
+        "procedure_id", "level"))
+    if len(_levels_cache) > 10_000:
+        _levels_cache.clear()
+    _levels_cache[key] = (now, levels)
+    return levels
+
+
 def forget_catalog_cache() -> None:
     _offering_cache.clear()
+    _levels_cache.clear()

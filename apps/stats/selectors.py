@@ -21,6 +21,7 @@ from django.db.models import Max
 
 from apps.agencies.models import Agency
 from apps.catalog.models import Offering
+from apps.catalog.selectors import offered_levels
 from onestop.indicators import (
     BALANCE_IN,
     BALANCE_OUT,
@@ -163,8 +164,7 @@ def _offered_levels_by_agency(scope: Scope) -> dict[int, dict[int, int]]:
 
 def _offered_levels(scope: Scope) -> dict[int, int]:
     """Procedure id → the highest level any agency of the scope offers it at (active offerings)."""
-    levels = dict(_offerings(scope).values("procedure_id").annotate(level=Max("online_level")).values_list(
-        "procedure_id", "level"))
+    levels = offered_levels(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id, tier=scope.tier)
     if scope.level is not None:
         levels = {p: lvl for p, lvl in levels.items() if lvl == scope.level}
     return levels
