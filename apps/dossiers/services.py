@@ -18,6 +18,8 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -37,6 +39,7 @@ from onestop.lifecycle import TRANSITIONS, Action, Actor, Status, check_transiti
 from .models import (
     Channel,
     CodeCounter,
+    CurrentTransactionId,
     Dossier,
     DossierDocument,
     DossierEvent,
@@ -404,7 +407,13 @@ def _record_event(
 ) -> DossierEvent:
     """The history row, the portal's outbox row and the statistics counters, in the caller's
     transaction: all of them commit together or not at all."""
+    # The change feed orders by (txid, id). A transaction may own its id before it waited for the
+    # dossier's lock, so an event could carry a lower id than the dossier's previous event: taking
+    # the greater of the two keeps each dossier's events in order (and stays >= our own id, which
+    # is all the feed's "surely committed" horizon needs).
+    previous = DossierEvent.objects.filter(dossier_id=dossier.pk).order_by("-id").values("txid")[:1]
     event = DossierEvent.objects.create(
+        txid=Greatest(CurrentTransactionId(), Subquery(previous)),
         dossier=dossier,
         action=action,
         from_status=from_status,

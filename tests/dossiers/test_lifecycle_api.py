@@ -249,3 +249,17 @@ def test_supplement_with_files(dossier_in, as_user):
     listed = as_user("citizen1").get(f"/api/v1/dossiers/{dossier_id}/documents/").json()["results"]
     stages = [d["stage"] for d in listed]
     assert stages.count("supplement") == 1
+
+
+@pytest.mark.django_db
+def test_event_feed_position_never_goes_back_within_a_dossier(dossier_in, as_user):
+    """Regression: a transaction can own a lower id than the dossier's previous event (it got its
+    id before waiting for the row lock); the feed position must still increase per dossier."""
+    dossier_id = dossier_in(Status.SUBMITTED)
+    last = DossierEvent.objects.filter(dossier_id=dossier_id).latest("id")
+    ahead = 10**12  # as if the previous event's transaction had a far higher id than ours
+    DossierEvent.objects.create(dossier_id=dossier_id, action="assign", from_status="submitted",
+                                to_status="submitted", actor_role="clerk", agency_id=last.agency_id,
+                                at=last.at, payload={}, txid=ahead)
+    assert _act(as_user("clerk_tuphap"), dossier_id, "accept").status_code == 200
+    assert DossierEvent.objects.filter(dossier_id=dossier_id).latest("id").txid == ahead
