@@ -20,7 +20,7 @@ def vn_datetime(value: datetime | None) -> str:
     if not value:
         return ""
     v = _local(value)
-    return f"{v.hour:02d} giờ {v.minute:02d} phút, ngày {v.day:02d} tháng {v.month:02d} năm {v.year}"
+    return f"{v.hour:02d} giờ {v.minute:02d} phút, {vn_date(v)}"
 
 
 @register.filter
