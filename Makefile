@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=true \
 	CELERY_TASK_ALWAYS_EAGER=true \
 	JWT_ACCESS_MINUTES=43200
 
-.PHONY: install run test lint schema check-schema bench clean
+.PHONY: install run test lint schema check-schema bench bench-full clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,14 +38,13 @@ lint: install
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py spectacular --file openapi.yaml --validate --fail-on-warn
 
-# Every benchmark at a size that fits a few minutes on 2 cores; see each script's --help for full sizes.
-# A bench whose target is missed exits non-zero; the leading '-' lets the others still run.
+# Every benchmark (bench/run_all.py) at quick sizes, then one table: figure, target, measured, ratio.
+# `make bench-full` runs the full sizes (12.25 M dossiers for statistics: about an hour) and writes bench/RESULTS.md.
 bench: install
-	-$(BIN)/python bench/calendar_bench.py
-	-$(BIN)/python bench/intake_bench.py --quick
-	-$(BIN)/python bench/stats_bench.py --quick
-	-@for b in bench/outbox_bench.py bench/receipt_bench.py; do \
-		if [ -f $$b ]; then $(BIN)/python $$b --quick; fi; done
+	$(BIN)/python bench/run_all.py
+
+bench-full: install
+	$(BIN)/python bench/run_all.py --full
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media

@@ -39,10 +39,21 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+from _common import (
+    HOST,
+    ROOT,
+    BenchError,
+    add_pg_arguments,
+    django_env,
+    free_port,
+    manage,
+    percentile,
+    pg_connect,
+    record,
+    recreate_database,
+)
+
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-HOST = "127.0.0.1"
 TARGET_RATIO = 0.30
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -60,35 +71,7 @@ APPLICANTS = ("citizen1", "citizen2", "business1")
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n"
 
 
-class BenchError(Exception):
-    """A setup step failed; the message says which and why."""
-
-
 # --- setup -------------------------------------------------------------------------------------
-
-
-def pg_dsn(dbname: str, args: argparse.Namespace) -> str:
-    return f"host={args.pg_host} port={args.pg_port} user={args.pg_user} dbname={dbname} connect_timeout=5"
-
-
-def pg_connect(dbname: str, args: argparse.Namespace, **kwargs):
-    import psycopg
-
-    try:
-        return psycopg.connect(pg_dsn(dbname, args), **kwargs)
-    except psycopg.OperationalError as exc:
-        raise BenchError(
-            f"PostgreSQL is unreachable at {args.pg_user}@{args.pg_host}:{args.pg_port} ({str(exc).strip()})"
-        ) from exc
-
-
-def recreate_database(args: argparse.Namespace, *, drop_only: bool = False) -> None:
-    from psycopg import sql
-
-    with pg_connect("postgres", args, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.db)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.db)))
 
 
 def redis_reachable(url: str) -> bool:
@@ -102,39 +85,21 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
-def django_env(args: argparse.Namespace, media_root: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CACHE_"))}
+def bench_env(args: argparse.Namespace, media_root: str) -> dict[str, str]:
     cache_url = args.cache_url if redis_reachable(args.cache_url) else "locmem://"
     if cache_url == "locmem://":
         print(f"! Redis not reachable at {args.cache_url}: the web processes use a local-memory cache")
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.db}",
-        SECRET_KEY="bench-only",
-        DEBUG="false",
+    return django_env(
+        args,
         CACHE_URL=cache_url,
         CACHE_KEY_PREFIX=f"onestop-bench-{uuid.uuid4().hex[:8]}",  # nothing cached by an earlier run is read
         REDIS_URL=args.cache_url,
         MEDIA_ROOT=media_root,
-        ALLOWED_HOSTS=f"{HOST},localhost",
         JWT_ACCESS_MINUTES="240",
-        LOG_LEVEL="WARNING",
         DB_CONN_MAX_AGE="600",
-        PYTHONDONTWRITEBYTECODE="1",
+        # The bench measures intake, not the per-client submission limit (3 applicants send thousands).
+        THROTTLE_SUBMISSION="1000000/min",
     )
-    return env
-
-
-def manage(env: dict[str, str], *command: str, timeout: float = 300) -> str:
-    try:
-        done = subprocess.run(
-            [PYTHON, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"manage.py {command[0]} took longer than {timeout:.0f} s") from exc
-    if done.returncode != 0:
-        raise BenchError(f"manage.py {command[0]} failed:\n{done.stderr.strip()[-2000:]}")
-    return done.stdout
 
 
 MINT_TOKENS = """
@@ -169,12 +134,6 @@ with CaptureQueriesContext(connection) as warm:
 assert response.status_code == 201, response.content
 print(json.dumps({"queries": len(warm), "sql": [q["sql"][:160] for q in warm.captured_queries]}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def start_gunicorn(env: dict[str, str], workers: int, port: int, log_path: Path) -> subprocess.Popen:
@@ -336,7 +295,7 @@ def run_load(
 def check_database(args: argparse.Namespace, expected: int) -> list[str]:
     """N dossiers, N events, each code's sequence gapless per (agency, day)."""
     problems = []
-    with pg_connect(args.db, args) as conn:
+    with pg_connect(args, args.db) as conn:
         dossiers = conn.execute("SELECT count(*) FROM dossiers_dossier").fetchone()[0]
         events = conn.execute("SELECT count(*) FROM dossiers_dossierevent").fetchone()[0]
         groups = conn.execute(
@@ -416,7 +375,7 @@ def raw_catalogue(conn) -> list[dict]:
 def run_raw(args: argparse.Namespace, count: int, concurrency: int, one_statement: bool, max_seconds: float):
     from psycopg.types.json import Jsonb
 
-    with pg_connect(args.db, args, autocommit=True) as conn:
+    with pg_connect(args, args.db, autocommit=True) as conn:
         conn.execute(OUTBOX_DDL)
         offerings = raw_catalogue(conn)
         applicant = conn.execute("SELECT id FROM accounts_user WHERE username = 'citizen1'").fetchone()[0]
@@ -428,7 +387,7 @@ def run_raw(args: argparse.Namespace, count: int, concurrency: int, one_statemen
     barrier = threading.Barrier(concurrency + 1)
 
     def worker() -> None:
-        conn = pg_connect(args.db, args)
+        conn = pg_connect(args, args.db)
         finished = 0
         barrier.wait()
         try:
@@ -485,13 +444,6 @@ def run_raw(args: argparse.Namespace, count: int, concurrency: int, one_statemen
 # --- report ------------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="submissions through the API (default 2000)")
@@ -500,10 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="300 requests (overrides --requests)")
     parser.add_argument("--raw-requests", type=int, default=None, help="raw-SQL dossiers (default: = requests)")
     parser.add_argument("--max-seconds", type=float, default=300, help="time cap per load phase (default 300)")
-    parser.add_argument("--db", default="onestop_bench", help="database created and dropped (default onestop_bench)")
-    parser.add_argument("--pg-host", default=HOST)
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default="postgres")
+    add_pg_arguments(parser, "onestop_bench")
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show-sql", action="store_true", help="print the statements of one submission")
@@ -534,13 +483,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         recreate_database(args)
         created = True
-        env = django_env(args, media_root)
+        env = bench_env(args, media_root)
         manage(env, "migrate", "--noinput")
         manage(env, "load_demo", "--no-tokens")
         tokens = json.loads(manage(env, "shell", "-c", MINT_TOKENS % (APPLICANTS,)).strip().splitlines()[-1])
         counted = json.loads(manage(env, "shell", "-c", COUNT_QUERIES % (PDF,)).strip().splitlines()[-1])
         # The two in-process submissions are not part of the load: start from a clean intake state.
-        with pg_connect(args.db, args, autocommit=True) as conn:
+        with pg_connect(args, args.db, autocommit=True) as conn:
             conn.execute("TRUNCATE dossiers_dossierdocument, dossiers_idempotencyrecord, dossiers_dossierevent, "
                          "dossiers_dossier, dossiers_codecounter CASCADE")
         shutil.rmtree(media_root, ignore_errors=True)
@@ -575,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
             problems.extend(f"  {e}" for e in load.errors)
         problems.extend(check_database(args, load.statuses.get(201, 0) + warm.sent))
         stored_files = sum(1 for p in Path(media_root).rglob("*") if p.is_file())
-        with pg_connect(args.db, args) as conn:
+        with pg_connect(args, args.db) as conn:
             documents = conn.execute("SELECT count(*) FROM dossiers_dossierdocument").fetchone()[0]
         if documents != stored_files:
             problems.append(f"{documents} document rows but {stored_files} files on disk")
@@ -613,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * 46)
         print(f"(N={load.sent} API in {load.elapsed:.1f} s, {raw_done} raw in {raw_elapsed:.1f} s, "
               f"{cte_done} CTE in {cte_elapsed:.1f} s; {os.cpu_count()} CPUs, client and server share them)")
+        record("intake", "API intake / raw SQL intake rate", ratio, TARGET_RATIO, "ratio", lower_is_better=False,
+               note=f"API {api_rate:.0f}/s vs raw {raw_rate:.0f}/s, {load.sent} submissions")
+        record("intake", "SQL statements per submission", counted["queries"], 3, "statements", lower_is_better=True,
+               note="DESIGN §11 aims for <= 3")
         if ratio < TARGET_RATIO:
             print(f"! API reaches {ratio:.0%} of the raw-SQL rate, below the {TARGET_RATIO:.0%} target")
         if problems:

@@ -34,11 +34,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, BenchError, add_pg_arguments, django_env, manage, record, recreate_database
+
 sys.path.insert(0, str(ROOT))
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
-HOST = "127.0.0.1"
 TARGET = 2000.0
 KEY_ID, SECRET = "onestop-bench", "bench-secret-0123456789"
 ACTIONS = (
@@ -47,49 +46,8 @@ ACTIONS = (
 )
 
 
-class BenchError(Exception):
-    pass
-
-
-def pg_admin(args):
-    import psycopg
-
-    try:
-        return psycopg.connect(f"host={args.pg_host} port={args.pg_port} user={args.pg_user} dbname=postgres",
-                               autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise BenchError(f"PostgreSQL unreachable: {exc}") from exc
-
-
-def recreate_database(args, *, drop_only: bool = False) -> None:
-    from psycopg import sql
-
-    with pg_admin(args) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.db)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.db)))
-
-
 def base_env(args) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "CACHE_", "PORTAL_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"postgres://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.db}",
-        SECRET_KEY="bench-only",
-        DEBUG="false",
-        CACHE_URL="locmem://",
-        CELERY_BROKER_URL=args.broker,
-        LOG_LEVEL="WARNING",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *command: str) -> None:
-    done = subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
-    if done.returncode != 0:
-        raise BenchError(f"manage.py {command[0]} failed:\n{done.stderr[-2000:]}")
+    return django_env(args, CELERY_BROKER_URL=args.broker)
 
 
 def generate(events: int, per_dossier: int, seed: int) -> int:
@@ -241,10 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-dossier", type=int, default=4, help="events per dossier (default 4)")
     parser.add_argument("--batch-size", type=int, default=200, help="messages per POST (default 200)")
     parser.add_argument("--max-seconds", type=float, default=600, help="time cap per phase (default 600)")
-    parser.add_argument("--db", default="onestop_outbox_bench")
-    parser.add_argument("--pg-host", default=HOST)
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default="postgres")
+    add_pg_arguments(parser, "onestop_outbox_bench")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/11", help="Celery broker (flushed!)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep-db", action="store_true")
@@ -284,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r['workers']:>7} {r['events']:>8} {r['seconds']:>8.1f} {r['rate']:>9,.0f} {r['requests']:>6} "
                   f"{r['duplicates']:>4} {r['order_violations']:>6}")
         best = max(r["rate"] for r in results)
+        record("outbox", "portal sync drain, events/s (best of 1-2 workers)", best, TARGET, "events/s",
+               lower_is_better=False, note=f"{total:,} events")
         print(f"\nbatch size {args.batch_size}, {args.per_dossier} events per dossier; target >= {TARGET:,.0f} "
               f"events/s: {'met' if best >= TARGET else 'NOT met'} (best {best:,.0f})")
         for problem in problems:
