@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=true \
 	CELERY_TASK_ALWAYS_EAGER=true \
 	JWT_ACCESS_MINUTES=43200
 
-.PHONY: install run test lint schema check-schema bench bench-full clean
+.PHONY: install run test lint schema check-schema bench bench-full fuzz clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench: install
 
 bench-full: install
 	$(BIN)/python bench/run_all.py --full
+
+# Schema fuzzing with a large budget: every operation, FUZZ_EXAMPLES generated requests each, each sent
+# as every role (`make test` runs the same test at 3 examples, one role per request). FUZZ_SEED=<n> explores anew.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EVERY_ROLE=1 $(BIN)/python -m pytest tests/hardening/test_schema_fuzz.py -q
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media

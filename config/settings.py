@@ -21,7 +21,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.audit.admin_app.AuditedAdminConfig",  # django.contrib.admin whose every change is audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,10 +42,14 @@ INSTALLED_APPS = [
     "apps.ratings",
     "apps.stats",
     "apps.documents",
+    "apps.audit",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
+    "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +99,10 @@ else:
     }
 
 AUTH_USER_MODEL = "accounts.User"
+# The statistics dashboard (apps/dashboard) signs staff in with a session and a plain form.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -125,15 +133,25 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],  # deep nesting: 400, not RecursionError
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.StableCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.common.schema.ProblemAutoSchema",  # documents every problem response
     "EXCEPTION_HANDLER": "apps.common.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Reverse proxies in front of us: the client address is the one they append to X-Forwarded-For.
+    # 0 (no proxy): REMOTE_ADDR only, so a forged X-Forwarded-For cannot dodge per-IP limits.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # Per-client limits (apps/common/throttling.py), counted in the shared cache; "off" disables one.
     "DEFAULT_THROTTLE_RATES": {
-        "lookup": env.str("THROTTLE_LOOKUP", default="30/min"),
+        "lookup": env.str("THROTTLE_LOOKUP", default="30/min"),  # per IP address
+        "submission": env.str("THROTTLE_SUBMISSION", default="30/min"),  # per applicant account
+        "registration": env.str("THROTTLE_REGISTRATION", default="60/min"),  # per clerk account
+        "portal_submission": env.str("THROTTLE_PORTAL_SUBMISSION", default="600/min"),  # per portal key
+        "login_ip": env.str("THROTTLE_LOGIN_IP", default="100/min"),  # sign-in attempts per IP address
+        "login_username": env.str("THROTTLE_LOGIN_USERNAME", default="20/hour"),  # ... per sign-in name
+        "signup": env.str("THROTTLE_SIGNUP", default="30/hour"),  # applicant accounts created per IP address
     },
 }
 if DEBUG:
@@ -195,14 +213,38 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 30
 OFFICE_HOURS = env.list("OFFICE_HOURS", default=["07:30-11:30", "13:00-17:00"])
 SAME_DAY_CUTOFF = env.str("SAME_DAY_CUTOFF", default="15:00")
 
+# Security headers. Production (DEBUG off) defaults are what `manage.py check --deploy` asks for
+# (tests/security/test_headers.py runs it); `make run` (DEBUG) serves plain HTTP on loopback.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto the redirect never fires; serving plain
+# HTTP on purpose (a private network, a bench) needs SECURE_SSL_REDIRECT=false.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)  # only allows submitting to browsers' list
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (apps/common/middleware.py). Scripts only from our own origin: the admin
+# and Swagger UI (drf-spectacular-sidecar, split view) have no inline script. Swagger UI needs inline
+# styles (its page has a <style> block, its React views set style attributes) and data: images.
+_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# With DEBUG, Django's technical error pages use inline scripts: report violations, do not block.
+SECURE_CSP = {} if DEBUG else _CSP
+SECURE_CSP_REPORT_ONLY = _CSP if DEBUG else {}
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.common.problems import api_not_found
 
@@ -14,13 +14,17 @@ api_v1 = [
     path("", include("apps.stats.api.urls")),
     path("", include("apps.documents.api.urls")),
     path("", include("apps.portal.api.urls")),
+    path("", include("apps.audit.api.urls")),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("dashboard/", include("apps.dashboard.urls")),
+    path("accounts/", include("apps.dashboard.account_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Split view: Swagger UI's start-up script is a URL, not inline, so the CSP forbids inline scripts.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/", api_not_found),
 ]
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
-from fractions import Fraction
 from typing import Any
 
 from .lifecycle import Action, Status
@@ -147,7 +146,9 @@ def balance_delta(counts: dict[Metric, int]) -> int:
 
 def ratio(numerator: int, denominator: int) -> dict[str, Any]:
     """An exact rate: numerator, denominator, and the value (None when there is nothing to divide)."""
-    value = float(Fraction(numerator, denominator)) if denominator else None
+    # int / int is correctly rounded in Python: the same float as float(Fraction(n, d)), and ~10×
+    # faster (a breakdown by procedure computes ~20 000 of them).
+    value = numerator / denominator if denominator else None
     return {"numerator": numerator, "denominator": denominator, "value": value}
 
 

@@ -13,3 +13,6 @@ class Role(StrEnum):
 
 
 STAFF_ROLES = frozenset({Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR})
+
+#: Roles that read agency data within their scope: queues, dossiers, ratings, statistics, staff lists.
+STAFF_READERS = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR, Role.ADMINISTRATOR)

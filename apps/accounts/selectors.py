@@ -6,11 +6,16 @@ from django.db.models import Q, QuerySet
 from apps.agencies.models import Agency
 
 from .models import AgencyMembership, User
-from .roles import Role
+from .roles import STAFF_READERS, Role
 
 
 def user_is_province_wide(user: User) -> bool:
     return user.is_authenticated and (user.is_superuser or user.has_role(Role.SUPERVISOR, Role.ADMINISTRATOR))
+
+
+def user_is_staff_reader(user: User) -> bool:
+    """A staff member who reads agency data in their scope (superusers too); not applicants, not the portal."""
+    return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(*STAFF_READERS)))
 
 
 def staff_agencies(user: User) -> QuerySet[Agency]:

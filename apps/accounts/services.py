@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.agencies.models import Agency
+from onestop.text import nfc
 
 from .models import AgencyMembership, User
 from .roles import STAFF_ROLES, Role
@@ -33,7 +34,7 @@ def applicant_register(
         username=username,
         password=password,
         email=email,
-        full_name=full_name,
+        full_name=nfc(full_name),  # becomes the applicant name of their dossiers, searched in NFC
         applicant_type=applicant_type,
         id_number=id_number,
         phone=phone,
@@ -54,7 +55,7 @@ def staff_create(
     email: str = "",
 ) -> User:
     user = User.objects.create_user(
-        username=username, password=password, email=email, full_name=full_name, is_staff=False
+        username=username, password=password, email=email, full_name=nfc(full_name), is_staff=False
     )
     _grant_roles(user, roles)
     for agency in agencies:

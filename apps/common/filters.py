@@ -1,7 +1,10 @@
 """Filters that refuse what they do not understand, instead of silently ignoring it."""
 import django_filters
+from django.core.validators import MaxValueValidator, MinValueValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+
+from .fields import FIRST_DAY, LAST_DAY
 
 TRUE_VALUES = ("true", "1")
 BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
@@ -15,3 +18,12 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         kwargs.setdefault("choices", BOOLEAN_CHOICES)
         kwargs.setdefault("coerce", lambda value: value in TRUE_VALUES)
         super().__init__(*args, **kwargs)
+
+
+class BoundedDateFilter(django_filters.DateFilter):
+    """A local date within the calendar's years: year 1 or 9999 would overflow once turned into an
+    instant in our zone (a 500), and no record lies outside them anyway."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra["validators"] = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]

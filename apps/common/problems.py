@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -166,6 +167,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     else:
         detail = exc.detail if isinstance(exc, drf_exceptions.APIException) else str(exc)
+        if isinstance(detail, dict) and "detail" in detail:
+            detail = detail["detail"]  # simplejwt's InvalidToken: {"detail", "code", "messages"}
         code = getattr(detail, "code", None) or HTTP_CODES.get(response.status_code, "error")
         if response.status_code in HTTP_CODES and code in ("error", "invalid"):
             code = HTTP_CODES[response.status_code]
@@ -189,6 +192,12 @@ def _json_problem(request: HttpRequest, status: int, detail: str) -> JsonRespons
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
+def bad_request_problem(request: HttpRequest, detail: str) -> JsonResponse:
+    """A 400 problem answered outside DRF (e.g. by apps.common.request_guard)."""
+    return _json_problem(request, 400, detail)
+
+
+@csrf_exempt  # an unknown route is a 404 whatever the method; CSRF's HTML 403 page must not answer first
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown routes under /api/: problem JSON even with DEBUG on."""
     return _json_problem(request, 404, "No API endpoint at this path.")

@@ -7,16 +7,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.roles import Role
-from apps.accounts.selectors import staff_agency_ids
+from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
 from apps.workcalendar.selectors import working_calendar
-from onestop.lifecycle import Status
 
-from .models import Dossier, DossierDocument, DossierEvent
-
-STAFF_READERS = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR, Role.ADMINISTRATOR)
-#: Open states in which the clock runs (a supplement pause stops it).
-CLOCK_RUNNING = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_PAYMENT)
+from .models import CLOCK_RUNNING, Dossier, DossierDocument, DossierEvent
 
 
 def _base() -> QuerySet[Dossier]:
@@ -28,14 +22,14 @@ def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
     if not user.is_authenticated:
         return Dossier.objects.none()
     condition = Q(applicant=user)
-    if user.is_superuser or user.has_role(*STAFF_READERS):
+    if user_is_staff_reader(user):
         condition |= Q(agency_id__in=staff_agency_ids(user))
     return _base().filter(condition)
 
 
 def dossier_queue(user: User) -> QuerySet[Dossier]:
     """Staff queue: only their agencies' dossiers (applicants' own filings are under /me)."""
-    if not user.is_authenticated or not (user.is_superuser or user.has_role(*STAFF_READERS)):
+    if not user_is_staff_reader(user):
         return Dossier.objects.none()
     return _base().filter(agency_id__in=staff_agency_ids(user))
 

@@ -215,6 +215,19 @@ def request_fingerprint(body: Any, uploads: list[CheckedUpload]) -> str:
     return digest.hexdigest()
 
 
+IDEMPOTENCY_KEY_MAX = IdempotencyRecord._meta.get_field("key").max_length
+
+
+def _check_idempotency_key(key: str) -> None:
+    """Printable ASCII (an RFC 8941 string, as the Idempotency-Key draft says), short enough to store."""
+    if not (len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii() and key.isprintable()):
+        raise DomainError(
+            f"Idempotency-Key must be printable ASCII, at most {IDEMPOTENCY_KEY_MAX} characters.",
+            code=ErrorCode.VALIDATION,
+            field="Idempotency-Key",
+        )
+
+
 def _claim_idempotency_key(client_id: str, key: str, fingerprint: str) -> Dossier | None:
     """Insert the key first; a concurrent duplicate waits on the unique index until we commit,
     then finds our row. Returns the earlier dossier for a replay, None when this request owns it."""
@@ -257,6 +270,8 @@ def _create(
     fingerprint: str | None,
     minimum_level: int,
 ) -> IntakeResult:
+    if idempotency_key:
+        _check_idempotency_key(idempotency_key)
     offering = _offering(request.agency_code, request.procedure_code)
     if offering.online_level < minimum_level:
         raise DomainError(

@@ -3,16 +3,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
-from apps.accounts.roles import Role
-from apps.accounts.selectors import staff_agency_ids
+from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
 
 from .models import Rating
 
-READERS = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR, Role.ADMINISTRATOR)
-
 
 def ratings_visible_to(user: User) -> QuerySet[Rating]:
-    if not user.is_authenticated or not (user.is_superuser or user.has_role(*READERS)):
+    if not user_is_staff_reader(user):
         return Rating.objects.none()
     return Rating.objects.filter(agency_id__in=staff_agency_ids(user)).select_related(
         "agency", "procedure", "clerk", "dossier"

@@ -34,15 +34,19 @@ DIMENSIONS = ("agency", "procedure", "day", "channel", "level", "metric", "due_d
 class StatRollup(CounterFields):
     class Meta:
         constraints = [models.UniqueConstraint(fields=DIMENSIONS, name="statrollup_dimensions")]
-        indexes = [models.Index(fields=["day", "agency"], name="statrollup_day_idx")]
+        indexes = [
+            models.Index(fields=["day", "agency"], name="statrollup_day_idx"),
+            # A procedure filter reads the days at a period's edges here (no per-procedure day table).
+            models.Index(fields=["procedure", "day", "agency"], name="statrollup_procedure_idx"),
+        ]
 
 
 # --- coarse tables -------------------------------------------------------------------------------
 # Maintained by the same compaction that fills StatRollup (same transaction), and derivable from
-# StatRollup alone (services.stats_rebuild_coarse). They answer the common questions (no procedure
-# or level filter) without touching the fine rollup, whose size grows with the dossiers: these grow
-# with agencies × days (or months) only. Each holds compacted counters only; readers add the
-# uncompacted StatDelta tail.
+# StatRollup alone (services.stats_rebuild_coarse). They answer without scanning the fine rollup,
+# whose size grows with the dossiers: these grow with agencies × levels × days (or months), the
+# per-procedure ones with offerings × months. Each holds compacted counters only; readers add the
+# uncompacted StatDelta tail. Only a breakdown by channel still reads the fine rollup.
 
 
 ALL_AGENCIES = 0  # the agency_id of coarse rows that sum every agency (no agency has this id)
@@ -61,17 +65,17 @@ class AgencyFields(models.Model):
 
 
 class StatAgencyDay(AgencyFields):
-    """Every metric but OPEN_DUE per agency and day. For RECEIVED only (the online shares),
-    `online` = channel online/portal and `offered_online` = the dossier's level >= 3; other
-    metrics have both false."""
+    """Every metric but OPEN_DUE per agency, day and offering level (the counters' `level`: the
+    level filter, and the online-offered share as level >= 3). For RECEIVED only (the online
+    shares), `online` = channel online/portal; other metrics have it false."""
 
     day = models.DateField()
     metric = models.PositiveSmallIntegerField()
     online = models.BooleanField()
-    offered_online = models.BooleanField()
+    level = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "day", "metric", "online", "offered_online"),
+        constraints = [models.UniqueConstraint(fields=("agency", "day", "metric", "online", "level"),
                                                name="statagencyday_key")]
         indexes = [models.Index(fields=["day", "agency"], name="statagencyday_day_idx")]
 
@@ -82,22 +86,24 @@ class StatAgencyMonth(AgencyFields):
     month = models.DateField()
     metric = models.PositiveSmallIntegerField()
     online = models.BooleanField()
-    offered_online = models.BooleanField()
+    level = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "month", "metric", "online", "offered_online"),
+        constraints = [models.UniqueConstraint(fields=("agency", "month", "metric", "online", "level"),
                                                name="statagencymonth_key")]
         indexes = [models.Index(fields=["month", "agency"], name="statagencymonth_month_idx")]
 
 
 class StatAgencyDayDue(AgencyFields):
-    """OPEN_DUE per agency, day and due day: overdue at a day inside a month (after its snapshot)."""
+    """OPEN_DUE per agency, day, level and due day: overdue at a day inside a month (after its snapshot)."""
 
     day = models.DateField()
+    level = models.PositiveSmallIntegerField()
     due_day = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "day", "due_day"), name="statagencydaydue_key")]
+        constraints = [models.UniqueConstraint(fields=("agency", "day", "level", "due_day"),
+                                               name="statagencydaydue_key")]
         indexes = [models.Index(fields=["day", "agency"], name="statagencydaydue_day_idx")]
 
 
@@ -105,40 +111,87 @@ BALANCE_PENDING = 1
 BALANCE_OPEN_DUE = 2
 
 
-class StatBalance(AgencyFields):
+class BalanceFields(AgencyFields):
     """Balances at the start of a month: the sum of every compacted counter with day < month_start.
 
     kind 1 (pending): +received +transfer in −transfer out −closed, due_day = NO_DUE_DAY;
-    kind 2 (open due): OPEN_DUE by due day. Kept for every month start up to the month after the
-    latest compacted day (the horizon); rows whose sum is zero are deleted.
+    kind 2 (open due): OPEN_DUE by due day, where every due day before the previous month's start
+    is folded into NO_DUE_DAY (overdue at any T a snapshot serves alike: most rows gone, nothing
+    lost; services._fold). Kept for every month start up to the month after the latest compacted
+    day (the horizon); rows whose sum is zero are deleted.
     """
 
     month_start = models.DateField()
     kind = models.PositiveSmallIntegerField()
+    level = models.PositiveSmallIntegerField()
     due_day = models.DateField(default=NO_DUE_DAY)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "month_start", "kind", "due_day"),
+        abstract = True
+
+
+class StatBalance(BalanceFields):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("agency", "month_start", "kind", "level", "due_day"),
                                                name="statbalance_key")]
         indexes = [models.Index(fields=["month_start", "agency"], name="statbalance_month_idx")]
 
 
 class StatOnlineProcedureDay(AgencyFields):
-    """Online (online/portal) RECEIVED per agency, procedure and day: procedures with online dossiers."""
+    """Online (online/portal) RECEIVED per agency, procedure, day and level: procedures with online dossiers."""
 
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
     day = models.DateField()
+    level = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "day"), name="statonlineprocday_key")]
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "day", "level"),
+                                               name="statonlineprocday_key")]
         indexes = [models.Index(fields=["day", "agency", "procedure"], name="statonlineprocday_day_idx")]
 
 
 class StatOnlineProcedureMonth(AgencyFields):
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
     month = models.DateField()
+    level = models.PositiveSmallIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month"),
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "level"),
                                                name="statonlineprocmonth_key")]
         indexes = [models.Index(fields=["month", "agency", "procedure"], name="statonlineprocmonth_month_idx")]
+
+
+# --- per procedure -------------------------------------------------------------------------------
+# A procedure filter (or a breakdown by procedure) reads these: whole months and month-start
+# balances per agency × procedure, so a period of whole months costs a few rows per agency whatever
+# the history. The days at a period's edges come from the fine rollup itself through its
+# (procedure, day) index: a per-procedure day table would be nearly as large as the rollup (it
+# only drops the channel), doubling what each compaction writes, to save reading at most two
+# months of one procedure's rows.
+
+
+class StatProcedureMonth(AgencyFields):
+    """Every metric but OPEN_DUE per agency, procedure, month and level (`online` as StatAgencyDay)."""
+
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
+    month = models.DateField()
+    metric = models.PositiveSmallIntegerField()
+    online = models.BooleanField()
+    level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "metric", "online", "level"),
+                                               name="statproceduremonth_key")]
+        # A breakdown by procedure reads one agency (or ALL_AGENCIES) and a range of months.
+        indexes = [models.Index(fields=["agency", "month"], name="statproceduremonth_month_idx")]
+
+
+class StatProcedureBalance(BalanceFields):
+    """StatBalance per agency and procedure."""
+
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month_start", "kind", "level",
+                                                       "due_day"), name="statprocedurebalance_key")]
+        indexes = [models.Index(fields=["month_start", "agency"], name="statprocedurebalance_month_idx")]

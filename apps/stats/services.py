@@ -35,6 +35,8 @@ from .models import (
     StatDelta,
     StatOnlineProcedureDay,
     StatOnlineProcedureMonth,
+    StatProcedureBalance,
+    StatProcedureMonth,
     StatRollup,
 )
 from .selectors import compacted_horizon
@@ -90,7 +92,7 @@ def stats_compact(*, batch: int = 200_000) -> int:
     """Move up to `batch` deltas into the rollup and every coarse table atomically; returns how
     many were moved. Compactions run one at a time (an advisory lock): extending the balance
     snapshots to a new month copies the previous snapshot, which two at once would add twice."""
-    delta, rollup, balance = StatDelta._meta.db_table, StatRollup._meta.db_table, StatBalance._meta.db_table
+    delta, rollup = StatDelta._meta.db_table, StatRollup._meta.db_table
     columns = ", ".join(f"{name}_id" if name in ("agency", "procedure") else name for name in DIMENSIONS)
     with transaction.atomic(), connection.cursor() as cursor:
         if _pg():
@@ -101,8 +103,10 @@ def stats_compact(*, batch: int = 200_000) -> int:
             coarse = ",\n".join(f"up_{k} AS ({_upsert(d)} RETURNING 1)"
                                  for k, d in enumerate(_derivations("summed")))
             # All parts of one statement see the same snapshot: old_h is the horizon before this
-            # batch. Snapshots of months past it start as copies of the old horizon's, then every
-            # moved counter is added to each snapshot after its month, up to the new horizon.
+            # batch. Snapshots of months past it start as copies of the old horizon's (due days
+            # folded to the new month), then every moved counter is added to each snapshot after
+            # its month, up to the new horizon.
+            balances = ",\n".join(f"up_balance_{k} AS ({_balance_upsert(b)})" for k, b in enumerate(_balances()))
             cursor.execute(
                 f"""
                 WITH moved AS (
@@ -122,22 +126,8 @@ def stats_compact(*, batch: int = 200_000) -> int:
                         (SELECT (date_trunc('month', MAX(day)) + interval '1 month')::date FROM {rollup}) AS old_h,
                         (SELECT (date_trunc('month', MAX(day)) + interval '1 month')::date FROM summed) AS batch_h
                     ) bounds
-                ), up_balance AS (
-                    INSERT INTO {balance} ({_BALANCE_COLUMNS})
-                    SELECT agency_id, m, kind, due_day, SUM(n) FROM (
-                        SELECT b.agency_id, s.m::date AS m, b.kind, b.due_day, b.n
-                        FROM {balance} b CROSS JOIN h
-                        CROSS JOIN LATERAL
-                            generate_series(h.old_h + interval '1 month', h.new_h, interval '1 month') s(m)
-                        WHERE b.month_start = h.old_h
-                        UNION ALL
-                        SELECT c.agency_id, s.m::date, c.kind, c.due_day, c.n
-                        FROM ({_contributions("summed")}) c CROSS JOIN h
-                        CROSS JOIN LATERAL generate_series(c.dm + interval '1 month', h.new_h, interval '1 month') s(m)
-                    ) x GROUP BY 1, 2, 3, 4
-                    ON CONFLICT ({_BALANCE_KEY}) DO UPDATE SET n = {balance}.n + EXCLUDED.n
-                    RETURNING 1
-                )
+                ),
+                {balances}
                 SELECT COALESCE((SELECT SUM(rows) FROM summed), 0), (SELECT MIN(day) FROM summed),
                        (SELECT COUNT(*) FROM upserted)
                 """,
@@ -145,7 +135,8 @@ def stats_compact(*, batch: int = 200_000) -> int:
             )
             moved, first_day, _ = cursor.fetchone()
             if first_day is not None:  # a statement cannot see its own updates: zeros go now
-                cursor.execute(f"DELETE FROM {balance} WHERE month_start > %s AND n = 0", [first_day])
+                for b in _balances():
+                    cursor.execute(f"DELETE FROM {b.table} WHERE month_start > %s AND n = 0", [first_day])
             return int(moved)
         # SQLite (embedded mode): one writer, several statements in one transaction are enough
         cursor.execute(f"SELECT MAX(id) FROM (SELECT id FROM {delta} ORDER BY id LIMIT %s)", [batch])
@@ -163,14 +154,18 @@ def stats_compact(*, batch: int = 200_000) -> int:
         )
         for d in _derivations(src):
             cursor.execute(_upsert(d))
-        if old_h is not None:
-            for month in _month_starts(month_after(old_h), new_h):
-                cursor.execute(f"INSERT INTO {balance} ({_BALANCE_COLUMNS}) SELECT agency_id, %s, kind, due_day, n "
-                               f"FROM {balance} WHERE month_start = %s", [month, old_h])
-        select, months = _balance_select(src, _month_starts(month_after(first_day), new_h))
-        cursor.execute(f"INSERT INTO {balance} ({_BALANCE_COLUMNS}) SELECT * FROM ({select}) b WHERE true "
-                       f"ON CONFLICT ({_BALANCE_KEY}) DO UPDATE SET n = {balance}.n + EXCLUDED.n", months)
-        cursor.execute(f"DELETE FROM {balance} WHERE month_start > %s AND n = 0", [first_day])
+        for b in _balances():
+            if old_h is not None:
+                for month in _month_starts(month_after(old_h), new_h):
+                    cursor.execute(
+                        f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM (SELECT {b.by}, %s, kind, level, "
+                        f"{_fold('due_day', '%s')}, SUM(n) FROM {b.table} WHERE month_start = %s "
+                        f"GROUP BY {_positions(b.width + 4)}) c WHERE true "
+                        f"ON CONFLICT ({b.key}) DO UPDATE SET n = {b.table}.n + EXCLUDED.n", [month, month, old_h])
+            select, months = _balance_select(src, _month_starts(month_after(first_day), new_h), b)
+            cursor.execute(f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM ({select}) c WHERE true "
+                           f"ON CONFLICT ({b.key}) DO UPDATE SET n = {b.table}.n + EXCLUDED.n", months)
+            cursor.execute(f"DELETE FROM {b.table} WHERE month_start > %s AND n = 0", [first_day])
         cursor.execute(f"DELETE FROM {delta} WHERE id <= %s", [last])
         return cursor.rowcount
 
@@ -182,9 +177,10 @@ def stats_compact_all() -> int:
     return total
 
 
-# --- coarse tables (agency × day / month, month-start balances) --------------------------------
-# Each is a pure function of the compacted counters (StatRollup): `_derivations` says how, once,
-# for both the compaction (source = the moved deltas) and the rebuild (source = the whole rollup).
+# --- coarse tables (agency/procedure × day / month, month-start balances) ------------------------
+# Each is a pure function of the compacted counters (StatRollup): `_derivations` and `_balances`
+# say how, once, for both the compaction (source = the moved deltas) and the rebuild (source =
+# the whole rollup).
 
 _COARSE_LOCK = 7_301_017  # pg_advisory_xact_lock key: one compaction (or rebuild) at a time
 
@@ -212,6 +208,10 @@ def _signed_sql() -> str:
     return f"CASE WHEN metric IN ({ins}) THEN n WHEN metric IN ({outs}) THEN -n ELSE 0 END"
 
 
+def _positions(count: int) -> str:
+    return ", ".join(str(i) for i in range(1, count + 1))
+
+
 @dataclass(frozen=True)
 class _Derivation:
     table: str
@@ -229,7 +229,7 @@ def _and_all_agencies(select: str) -> str:
 
 
 def _derivations(src: str) -> list[_Derivation]:
-    """How every coarse table but StatBalance follows from counter rows `src` (any relation with
+    """How every coarse table but the balances follows from counter rows `src` (any relation with
     the StatRollup columns)."""
     return [replace(d, select=_and_all_agencies(d.select)) for d in _per_agency(src)]
 
@@ -237,53 +237,33 @@ def _derivations(src: str) -> list[_Derivation]:
 def _per_agency(src: str) -> list[_Derivation]:
     open_due, received = int(Metric.OPEN_DUE), int(Metric.RECEIVED)
     online = _online_sql()
-    # Only RECEIVED is split by channel and level (the online shares); the other metrics keep one
-    # row per agency and day, a third of the rows.
-    split = (f"metric = {received} AND {online} AS online, "
-             f"metric = {received} AND level >= 3 AS offered_online")
-    by_agency = "agency_id, day, metric, online, offered_online"
+    # Only RECEIVED is split by channel (the online shares); every metric is split by level (the
+    # level filter; level >= 3 is "offered online").
+    split = f"metric = {received} AND {online} AS online, level"
+
+    def derivation(model, key: str, select: str) -> _Derivation:
+        return _Derivation(model._meta.db_table, f"{key}, n", key, select)
+
     return [
-        _Derivation(
-            StatAgencyDay._meta.db_table, f"{by_agency}, n", by_agency,
-            f"SELECT agency_id, day, metric, {split}, SUM(n) AS n "
-            f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5",
-        ),
-        _Derivation(
-            StatAgencyMonth._meta.db_table, "agency_id, month, metric, online, offered_online, n",
-            "agency_id, month, metric, online, offered_online",
-            f"SELECT agency_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
-            f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5",
-        ),
-        _Derivation(
-            StatAgencyDayDue._meta.db_table, "agency_id, day, due_day, n", "agency_id, day, due_day",
-            f"SELECT agency_id, day, due_day, SUM(n) AS n FROM {src} WHERE metric = {open_due} GROUP BY 1, 2, 3",
-        ),
-        _Derivation(
-            StatOnlineProcedureDay._meta.db_table, "agency_id, procedure_id, day, n", "agency_id, procedure_id, day",
-            f"SELECT agency_id, procedure_id, day, SUM(n) AS n FROM {src} "
-            f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3",
-        ),
-        _Derivation(
-            StatOnlineProcedureMonth._meta.db_table, "agency_id, procedure_id, month, n",
-            "agency_id, procedure_id, month",
-            f"SELECT agency_id, procedure_id, {_month('day')} AS month, SUM(n) AS n FROM {src} "
-            f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3",
-        ),
+        derivation(StatAgencyDay, "agency_id, day, metric, online, level",
+                   f"SELECT agency_id, day, metric, {split}, SUM(n) AS n "
+                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5"),
+        derivation(StatAgencyMonth, "agency_id, month, metric, online, level",
+                   f"SELECT agency_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
+                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5"),
+        derivation(StatAgencyDayDue, "agency_id, day, level, due_day",
+                   f"SELECT agency_id, day, level, due_day, SUM(n) AS n "
+                   f"FROM {src} WHERE metric = {open_due} GROUP BY 1, 2, 3, 4"),
+        derivation(StatOnlineProcedureDay, "agency_id, procedure_id, day, level",
+                   f"SELECT agency_id, procedure_id, day, level, SUM(n) AS n FROM {src} "
+                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4"),
+        derivation(StatOnlineProcedureMonth, "agency_id, procedure_id, month, level",
+                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, level, SUM(n) AS n FROM {src} "
+                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4"),
+        derivation(StatProcedureMonth, "agency_id, procedure_id, month, metric, online, level",
+                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
+                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5, 6"),
     ]
-
-
-def _contributions(src: str) -> str:
-    """(agency_id, dm = month of the day, kind, due_day, n): what counters `src` add to the
-    balance snapshots of every month start after `dm`."""
-    open_due = int(Metric.OPEN_DUE)
-    metrics = ", ".join(str(int(m)) for m in (*BALANCE_IN, *BALANCE_OUT, Metric.OPEN_DUE))
-    return _and_all_agencies(
-        f"SELECT agency_id, {_month('day')} AS dm, "
-        f"CASE WHEN metric = {open_due} THEN {BALANCE_OPEN_DUE} ELSE {BALANCE_PENDING} END AS kind, "
-        f"CASE WHEN metric = {open_due} THEN due_day ELSE '{NO_DUE_DAY.isoformat()}' END AS due_day, "
-        f"SUM(CASE WHEN metric = {open_due} THEN n ELSE {_signed_sql()} END) AS n "
-        f"FROM {src} WHERE metric IN ({metrics}) GROUP BY 1, 2, 3, 4"
-    )
 
 
 def _upsert(d: _Derivation) -> str:
@@ -291,8 +271,76 @@ def _upsert(d: _Derivation) -> str:
             f"ON CONFLICT ({d.key}) DO UPDATE SET n = {d.table}.n + EXCLUDED.n")
 
 
-_BALANCE_COLUMNS = "agency_id, month_start, kind, due_day, n"
-_BALANCE_KEY = "agency_id, month_start, kind, due_day"
+# --- month-start balances ----
+
+
+@dataclass(frozen=True)
+class _Balances:
+    """A month-start balance table (models.BalanceFields) keyed first by `by`."""
+
+    table: str
+    by: str  # "agency_id" or "agency_id, procedure_id"
+
+    @property
+    def width(self) -> int:
+        return len(self.by.split(", "))
+
+    @property
+    def key(self) -> str:
+        return f"{self.by}, month_start, kind, level, due_day"
+
+    @property
+    def columns(self) -> str:
+        return f"{self.key}, n"
+
+    def prefixed(self, alias: str) -> str:
+        return ", ".join(f"{alias}.{c}" for c in self.by.split(", "))
+
+
+def _balances() -> list[_Balances]:
+    return [_Balances(StatBalance._meta.db_table, "agency_id"),
+            _Balances(StatProcedureBalance._meta.db_table, "agency_id, procedure_id")]
+
+
+def _fold(due_day: str, month_start: str) -> str:
+    """A due day as a snapshot at `month_start` keeps it: days before the month before fold into
+    NO_DUE_DAY. Every time T the snapshot serves is at least that late (a month start's own month,
+    or after the latest compacted day for the horizon's: selectors._snapshot_month), so these are
+    overdue at T alike; the rows of every long-overdue due day go."""
+    before = (f"({month_start} - interval '1 month')::date" if _pg() else f"date({month_start}, '-1 month')")
+    return f"CASE WHEN {due_day} < {before} THEN '{NO_DUE_DAY.isoformat()}' ELSE {due_day} END"
+
+
+def _contributions(src: str, b: _Balances) -> str:
+    """(b.by..., dm = month of the day, kind, level, due_day, n): what counters `src` add to the
+    balance snapshots of every month start after `dm` (due days not folded yet)."""
+    open_due = int(Metric.OPEN_DUE)
+    metrics = ", ".join(str(int(m)) for m in (*BALANCE_IN, *BALANCE_OUT, Metric.OPEN_DUE))
+    return _and_all_agencies(
+        f"SELECT {b.by}, {_month('day')} AS dm, "
+        f"CASE WHEN metric = {open_due} THEN {BALANCE_OPEN_DUE} ELSE {BALANCE_PENDING} END AS kind, level, "
+        f"CASE WHEN metric = {open_due} THEN due_day ELSE '{NO_DUE_DAY.isoformat()}' END AS due_day, "
+        f"SUM(CASE WHEN metric = {open_due} THEN n ELSE {_signed_sql()} END) AS n "
+        f"FROM {src} WHERE metric IN ({metrics}) GROUP BY {_positions(b.width + 4)}"
+    )
+
+
+def _balance_upsert(b: _Balances) -> str:
+    """The compaction's part for one balance table (PostgreSQL; CTEs `summed` and `h` in scope)."""
+    return f"""
+        INSERT INTO {b.table} ({b.columns})
+        SELECT {b.by}, m, kind, level, due_day, SUM(n) FROM (
+            SELECT {b.prefixed('b')}, s.m::date AS m, b.kind, b.level, {_fold('b.due_day', 's.m::date')} AS due_day, b.n
+            FROM {b.table} b CROSS JOIN h
+            CROSS JOIN LATERAL generate_series(h.old_h + interval '1 month', h.new_h, interval '1 month') s(m)
+            WHERE b.month_start = h.old_h
+            UNION ALL
+            SELECT {b.prefixed('c')}, s.m::date, c.kind, c.level, {_fold('c.due_day', 's.m::date')}, c.n
+            FROM ({_contributions("summed", b)}) c CROSS JOIN h
+            CROSS JOIN LATERAL generate_series(c.dm + interval '1 month', h.new_h, interval '1 month') s(m)
+        ) x GROUP BY {_positions(b.width + 4)}
+        ON CONFLICT ({b.key}) DO UPDATE SET n = {b.table}.n + EXCLUDED.n
+        RETURNING 1"""
 
 
 def _month_starts(first: date, last: date) -> list[date]:
@@ -308,13 +356,21 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _balance_select(src: str, months: list[date]) -> tuple[str, list[date]]:
-    """Snapshot rows of `months` (month starts) from the contributions of counters `src`."""
+def _balance_select(src: str, months: list[date], b: _Balances) -> tuple[str, list[date]]:
+    """Snapshot rows of `months` (month starts) of table `b` from the contributions of counters `src`."""
     values = ", ".join(f"({_date_param()})" for _ in months)
     sql = (f"WITH months(m) AS (VALUES {values}) "
-           f"SELECT c.agency_id, months.m AS month_start, c.kind, c.due_day, SUM(c.n) AS n "
-           f"FROM ({_contributions(src)}) c JOIN months ON c.dm < months.m WHERE true GROUP BY 1, 2, 3, 4")
+           f"SELECT {b.prefixed('c')}, months.m AS month_start, c.kind, c.level, "
+           f"{_fold('c.due_day', 'months.m')} AS due_day, SUM(c.n) AS n "
+           f"FROM ({_contributions(src, b)}) c JOIN months ON c.dm < months.m WHERE true "
+           f"GROUP BY {_positions(b.width + 4)}")
     return sql, months
+
+
+def _rollup_months() -> list[date]:
+    """Every balance snapshot's month start the rollup implies (up to the horizon)."""
+    first, last = (_as_date(v) for v in StatRollup.objects.aggregate(a=Min("day"), b=Max("day")).values())
+    return _month_starts(month_after(first), month_after(last)) if first else []
 
 
 def stats_rebuild_coarse() -> None:
@@ -326,33 +382,28 @@ def stats_rebuild_coarse() -> None:
         for d in _derivations(rollup):
             cursor.execute(f"DELETE FROM {d.table}")
             cursor.execute(f"INSERT INTO {d.table} ({d.columns}) {d.select}")
-        cursor.execute(f"DELETE FROM {StatBalance._meta.db_table}")
-        cursor.execute(f"SELECT MIN(day), MAX(day) FROM {rollup}")
-        first, last = (_as_date(v) for v in cursor.fetchone())
-        if first is None:
-            return
-        select, months = _balance_select(rollup, _month_starts(month_after(first), month_after(last)))
-        cursor.execute(f"INSERT INTO {StatBalance._meta.db_table} ({_BALANCE_COLUMNS}) "
-                       f"SELECT * FROM ({select}) b WHERE n <> 0", months)
+        months = _rollup_months()
+        for b in _balances():
+            cursor.execute(f"DELETE FROM {b.table}")
+            if months:
+                select, params = _balance_select(rollup, months, b)
+                cursor.execute(f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM ({select}) c WHERE n <> 0", params)
 
 
 def coarse_differences() -> list[str]:
     """Coarse tables that do not equal their derivation from StatRollup (zero rows ignored)."""
     rollup = StatRollup._meta.db_table
-    checks: list[tuple[str, str, list]] = [(d.table, d.select, []) for d in _derivations(rollup)]
-    first, last = (_as_date(v) for v in StatRollup.objects.aggregate(a=Min("day"), b=Max("day")).values())
-    months = _month_starts(month_after(first), month_after(last)) if first else []
-    table = StatBalance._meta.db_table
-    if months:
-        select, params = _balance_select(rollup, months)
-        checks.append((table, select, params))
-    else:
-        checks.append((table, f"SELECT {_BALANCE_COLUMNS} FROM {table} WHERE 1 = 0", []))
+    checks: list[tuple[str, str, str, list]] = [(d.table, d.columns, d.select, []) for d in _derivations(rollup)]
+    months = _rollup_months()
+    for b in _balances():
+        if months:
+            select, params = _balance_select(rollup, months, b)
+            checks.append((b.table, b.columns, select, params))
+        else:
+            checks.append((b.table, b.columns, f"SELECT {b.columns} FROM {b.table} WHERE 1 = 0", []))
     out = []
     with connection.cursor() as cursor:
-        for name, select, params in checks:
-            columns = _BALANCE_COLUMNS if name == table else next(d.columns for d in _derivations(rollup)
-                                                                   if d.table == name)
+        for name, columns, select, params in checks:
             stored = f"SELECT {columns} FROM {name} WHERE n <> 0"
             derived = f"SELECT {columns} FROM ({select}) d WHERE n <> 0"
             cursor.execute(f"SELECT COUNT(*) FROM (SELECT * FROM ({stored}) s EXCEPT SELECT * FROM ({derived}) d) x",

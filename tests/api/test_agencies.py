@@ -52,8 +52,8 @@ def test_members_visible_only_within_scope(as_user):
     other = as_user("clerk_xuanquan").get("/api/v1/agencies/000.00.17.H29/members/")
     assert other.status_code == 404
     assert other["Content-Type"].startswith("application/problem+json")
-    # An applicant sees no staff lists at all.
-    assert as_user("citizen1").get("/api/v1/agencies/000.00.17.H29/members/").status_code == 404
+    # An applicant sees no staff lists at all: 403 (a staff-only endpoint), whatever the agency.
+    assert as_user("citizen1").get("/api/v1/agencies/000.00.17.H29/members/").status_code == 403
 
 
 @pytest.mark.django_db

@@ -10,17 +10,18 @@ from __future__ import annotations
 import itertools
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db.models import Max
+from django.db.models import Count, Max
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.services import staff_create
 from apps.agencies.models import Agency
-from apps.catalog.models import DocumentType, Offering
+from apps.catalog.models import DocumentType, Offering, Procedure
 from apps.dossiers import services as ds
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.ratings.models import Rating
@@ -137,8 +138,17 @@ def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=VN)
 
 
-def recompute(agency_codes: set[str], start: date, end: date) -> dict:
+def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int | None = None,
+              level: int | None = None) -> dict:
+    """The indicators' raw figures; `procedure_id` / `level` keep only dossiers of that procedure /
+    offered at that level (the dossier's online_level), and procedures offered at that level."""
     lo, hi = midnight(start), midnight(end)
+    dossiers = Dossier.objects.all()
+    if procedure_id is not None:
+        dossiers = dossiers.filter(procedure_id=procedure_id)
+    if level is not None:
+        dossiers = dossiers.filter(online_level=level)
+    kept = set(dossiers.values_list("pk", flat=True))
     agency_ids = set(Agency.objects.filter(code__in=agency_codes).values_list("pk", flat=True))
     code_of = dict(Agency.objects.values_list("pk", "code"))
     out: dict = defaultdict(int)
@@ -164,7 +174,7 @@ def recompute(agency_codes: set[str], start: date, end: date) -> dict:
 
     def pending(instant: datetime, overdue_only: bool = False) -> int:
         count = 0
-        for dossier in Dossier.objects.filter(received_at__lt=instant):
+        for dossier in dossiers.filter(received_at__lt=instant):
             agency, status, due = state_at(dossier, instant)
             if agency not in agency_ids or status not in ("received", "in_progress", "awaiting_supplement",
                                                           "awaiting_payment"):
@@ -174,13 +184,13 @@ def recompute(agency_codes: set[str], start: date, end: date) -> dict:
             count += 1
         return count
 
-    received = Dossier.objects.filter(received_at__gte=lo, received_at__lt=hi, receiving_agency_id__in=agency_ids)
+    received = dossiers.filter(received_at__gte=lo, received_at__lt=hi, receiving_agency_id__in=agency_ids)
     out["received"] = received.count()
     out["online_received"] = received.filter(channel__in=["online", "portal"]).count()
     online_offered = received.filter(online_level__gte=3)
     out["online_share_of_online_offered"] = (online_offered.filter(channel__in=["online", "portal"]).count(),
                                              online_offered.count())
-    for event in DossierEvent.objects.filter(at__gte=lo, at__lt=hi).select_related("dossier"):
+    for event in DossierEvent.objects.filter(at__gte=lo, at__lt=hi, dossier_id__in=kept).select_related("dossier"):
         in_scope = event.agency_id in agency_ids
         if event.action == "resolve" and in_scope:
             out[f"resolved_{event.dossier.timeliness}"] += 1
@@ -200,11 +210,16 @@ def recompute(agency_codes: set[str], start: date, end: date) -> dict:
     out["carried_over"] = pending(lo)
     out["pending_end"] = pending(hi)
     out["overdue_end"] = pending(hi, overdue_only=True)
-    ratings = Rating.objects.filter(created_at__gte=lo, created_at__lt=hi, agency_id__in=agency_ids)
-    for level in ("very_satisfied", "satisfied", "dissatisfied"):
-        out[f"ratings_{level}"] = ratings.filter(level=level).count()
-    levels = dict(Offering.objects.filter(agency_id__in=agency_ids).values("procedure_id")
-                  .annotate(m=Max("online_level")).values_list("procedure_id", "m"))
+    ratings = Rating.objects.filter(created_at__gte=lo, created_at__lt=hi, agency_id__in=agency_ids,
+                                    dossier_id__in=kept)
+    for rating in ("very_satisfied", "satisfied", "dissatisfied"):
+        out[f"ratings_{rating}"] = ratings.filter(level=rating).count()
+    offerings = Offering.objects.filter(agency_id__in=agency_ids)
+    if procedure_id is not None:
+        offerings = offerings.filter(procedure_id=procedure_id)
+    levels = dict(offerings.values("procedure_id").annotate(m=Max("online_level")).values_list("procedure_id", "m"))
+    if level is not None:  # procedures whose (highest) level offered in the scope is that level
+        levels = {p: v for p, v in levels.items() if v == level}
     online_procs = set(received.filter(channel__in=["online", "portal"]).values_list("procedure_id", flat=True))
     out["offered"] = len(levels)
     out["offered_l3"] = sum(1 for v in levels.values() if v == 3)
@@ -298,6 +313,39 @@ def test_api_equals_recompute_from_raw_rows(demo, monkeypatch, as_user, seed):
     assert checked == 12 and after["received"] > 20 and after["resolved"] > 10
 
 
+def _busiest_procedures(count: int) -> list[int]:
+    rows = Dossier.objects.values("procedure_id").annotate(n=Count("id")).order_by("-n", "procedure_id")
+    return [row["procedure_id"] for row in rows[:count]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [13, 2026])
+def test_filtered_api_equals_recompute_from_raw_rows(demo, monkeypatch, as_user, seed):
+    """Level and procedure filters (the per-level columns and the per-procedure tables, with the
+    rollup's edge days) equal the raw recompute, for every scope and for whole and partial months."""
+    world = World(monkeypatch, seed)
+    generate(world, steps=260)
+    supervisor = as_user("supervisor")
+    first, second = _busiest_procedures(2)
+    code_of = dict(Procedure.objects.values_list("pk", "code"))
+    first_level = Dossier.objects.filter(procedure_id=first).values_list("online_level", flat=True).first()
+    filters = [{"level": 2}, {"level": 3}, {"level": 4}, {"procedure": first}, {"procedure": second},
+               {"procedure": first, "level": first_level}]
+    received = defaultdict(int)
+    for scope_code, codes in SCOPES:
+        for start, end in (PERIODS[0], PERIODS[2], PERIODS[3], (date(2025, 2, 10), date(2025, 4, 1))):
+            for f in filters:
+                params = {"scope": scope_code, "from": start, "to": end, **f}
+                if "procedure" in f:
+                    params["procedure"] = code_of[f["procedure"]]
+                response = supervisor.get("/api/v1/stats/summary/", params)
+                assert response.status_code == 200, response.json()
+                raw = recompute(codes, start, end, procedure_id=f.get("procedure"), level=f.get("level"))
+                assert_matches(response.json(), raw)
+                received[tuple(f.items())] += raw["received"]
+    assert all(received[tuple(f.items())] > 0 for f in filters), received  # no filter compares zeros only
+
+
 @pytest.mark.django_db
 def test_breakdowns_add_up_to_the_summary(demo, monkeypatch, as_user):
     world = World(monkeypatch, 99)
@@ -368,22 +416,47 @@ def test_compaction_task_moves_every_delta_and_changes_no_figure(demo, monkeypat
 
 
 def _fine_and_coarse_agree() -> int:
-    """Every coarse answer equals the fine-rollup answer (the reference) for several scopes and
-    periods: summaries, time buckets, agency and tier groups. Returns how many were compared."""
-    from apps.stats.selectors import Scope, _summary_fine, stats_breakdown, stats_summary, time_buckets
+    """Every coarse answer equals the fine-rollup answer (the reference) for several scopes,
+    filters and periods: summaries, time buckets, agency, tier, procedure and level groups.
+    Returns how many were compared."""
+    from apps.stats.selectors import (
+        Scope,
+        _breakdown_fine,
+        _summary_fine,
+        latest_compacted_day,
+        stats_breakdown,
+        stats_summary,
+        time_buckets,
+    )
 
     district = frozenset(Agency.objects.filter(code__in=SCOPES[1][1]).values_list("pk", flat=True))
     one = frozenset(Agency.objects.filter(code="000.00.17.H29").values_list("pk", flat=True))
-    scopes = [Scope(None), Scope(district), Scope(one), Scope(None, tier="district"), Scope(frozenset())]
+    first, second = _busiest_procedures(2)
+    first_level = Dossier.objects.filter(procedure_id=first).values_list("online_level", flat=True).first()
+    scopes = [Scope(None), Scope(district), Scope(one), Scope(None, tier="district"), Scope(frozenset()),
+              # level filters: the level column of the agency tables
+              Scope(None, level=3), Scope(None, level=4), Scope(district, level=2),
+              Scope(None, tier="district", level=3),
+              # procedure filters: the per-procedure tables and the rollup's edge days
+              Scope(None, procedure_id=first), Scope(district, procedure_id=first), Scope(one, procedure_id=second),
+              Scope(None, procedure_id=first, level=first_level), Scope(None, procedure_id=second, tier="commune")]
+    # Periods "up to today" end after the latest compacted day: their last month's row and the
+    # horizon's balance snapshot answer for its days (selectors._spans, _snapshot_month).
+    latest = latest_compacted_day()
+    month = latest.replace(day=1)
+    after = latest + timedelta(days=1)
     periods = [*PERIODS, (date(2024, 11, 15), date(2025, 2, 10)), (date(2025, 2, 10), date(2025, 2, 20)),
                (date(2025, 3, 1), date(2025, 9, 1)), (date(2025, 5, 3), date(2026, 1, 2)),
-               (date(2024, 1, 1), date(2024, 2, 1))]
+               (date(2024, 1, 1), date(2024, 2, 1)), (month, after), (month - timedelta(days=40), after),
+               (latest - timedelta(days=3), after), (latest, latest + timedelta(days=3)),
+               (after, after + timedelta(days=2)), (month, latest)]
     compared = 0
     for scope in scopes:
         for start, end in periods:
             assert stats_summary(scope, start, end) == _summary_fine(scope, start, end), (scope, start, end)
             compared += 1
         for by, (start, end) in (("month", (date(2024, 12, 10), date(2025, 5, 20))),
+                                 ("month", (date(2024, 12, 10), after)),
                                  ("day", (date(2025, 1, 25), date(2025, 2, 8))),
                                  ("quarter", (date(2024, 12, 1), date(2025, 7, 1)))):
             groups = stats_breakdown(scope, start, end, by)
@@ -402,6 +475,24 @@ def _fine_and_coarse_agree() -> int:
         fine = _summary_fine(Scope(district, tier=group["group"]), start, end)
         assert {k: v for k, v in group.items() if k != "group"} == fine
         compared += 1
+    # By procedure and by level (coarse now): each group equals the fine summary of that group's
+    # scope, and a group only the fine breakdown lists has nothing to count.
+    procedure_pk = dict(Procedure.objects.values_list("code", "pk"))
+    for scope in (Scope(None), Scope(district), Scope(None, level=3), Scope(district, procedure_id=first)):
+        for by, (start, end) in itertools.product(("procedure", "level"), ((date(2025, 1, 10), date(2025, 3, 20)),
+                                                                          (date(2025, 2, 1), date(2025, 5, 1)),
+                                                                          (month, after))):
+            groups = {g["group"]: g for g in stats_breakdown(scope, start, end, by)}
+            assert list(groups) == sorted(groups, key=str)
+            for key, group in groups.items():
+                narrowed = (replace(scope, procedure_id=procedure_pk[key]) if by == "procedure"
+                            else replace(scope, level=int(key)))
+                assert {k: v for k, v in group.items() if k != "group"} == _summary_fine(narrowed, start, end)
+                compared += 1
+            for group in _breakdown_fine(scope, start, end, by):
+                if group["group"] not in groups:
+                    assert (group["received"], group["resolved"], group["carried_over"], group["pending_end"],
+                            group["ratings"], group["submitted_online"]) == (0, 0, 0, 0, 0, 0), group
     return compared
 
 
@@ -451,3 +542,62 @@ def test_rebuild_repairs_a_corrupted_coarse_table(demo, monkeypatch):
     assert report.differences == [] and report.coarse_differences == []
     period = (date(2025, 1, 1), date(2025, 7, 1))
     assert stats_summary(Scope(None), *period) == _summary_fine(Scope(None), *period)
+
+
+@pytest.mark.django_db
+def test_rebuild_detects_a_corrupted_row_in_every_coarse_table(demo, monkeypatch):
+    from apps.stats import models as m
+    from apps.stats.services import coarse_differences, stats_compact_all
+
+    generate(World(monkeypatch, 21), steps=150)
+    stats_compact_all()
+    assert coarse_differences() == []
+    tables = [m.StatAgencyDay, m.StatAgencyMonth, m.StatAgencyDayDue, m.StatBalance, m.StatOnlineProcedureDay,
+              m.StatOnlineProcedureMonth, m.StatProcedureMonth, m.StatProcedureBalance]
+    for model in tables:
+        for rows in (model.objects.exclude(agency_id=m.ALL_AGENCIES), model.objects.filter(agency_id=m.ALL_AGENCIES)):
+            row = rows.order_by("id").first()
+            assert row is not None, model
+            rows.filter(pk=row.pk).update(n=row.n + 1)
+            assert coarse_differences() == [model._meta.db_table], (model, row.agency_id)
+            rows.filter(pk=row.pk).update(n=row.n)
+        if hasattr(model, "level"):  # a counter booked under the wrong level is found too
+            row = model.objects.exclude(agency_id=m.ALL_AGENCIES).order_by("id").first()
+            model.objects.filter(pk=row.pk).update(level=9)
+            assert coarse_differences() == [model._meta.db_table], model
+            model.objects.filter(pk=row.pk).update(level=row.level)
+    assert coarse_differences() == []
+
+
+@pytest.mark.django_db
+def test_a_read_planned_for_a_stale_latest_day_is_planned_again(demo, monkeypatch):
+    """A compaction of a new day's counters between reading the latest compacted day and the read
+    itself: the statement sees that in its own snapshot, and the read is planned again."""
+    from apps.stats import selectors
+    from apps.stats.services import stats_compact_all
+
+    generate(World(monkeypatch, 17), steps=120)
+    stats_compact_all()
+    latest = selectors.latest_compacted_day()
+    start, end = (latest - timedelta(days=1)).replace(day=1), latest  # the latest day itself is outside
+    stale = latest - timedelta(days=1)  # what a read planned just before that day was compacted saw
+    scope = selectors.Scope(None)
+    expected = selectors._summary_fine(scope, start, end)
+    # Planned for the stale day, the read takes the latest month's row as "up to `end`": it holds
+    # the latest day's counters too, so the answer would be wrong.
+    sql, params = selectors._coarse_sql(scope, [(start, end)], None, stale)
+    wrong = selectors._coarse_counts(selectors._fetch_all(sql, params), 1)[0][0]
+    right = selectors._coarse_counts(selectors._coarse_rows(scope, [(start, end)], None), 1)[0][0]
+    assert wrong != right and right.pending_end == expected["pending_end"]
+    real, seen = selectors.latest_compacted_day, []
+
+    def stale_first():
+        seen.append(real())
+        return stale if len(seen) == 1 else seen[-1]
+
+    monkeypatch.setattr(selectors, "latest_compacted_day", stale_first)
+    assert selectors.stats_summary(scope, start, end) == expected
+    assert len(seen) >= 3  # the summary's rows planned twice, then the online procedures once
+    monkeypatch.setattr(selectors, "latest_compacted_day", lambda: stale)
+    with pytest.raises(RuntimeError):  # never consistent: no answer rather than a wrong one
+        selectors.stats_summary(scope, start, end)

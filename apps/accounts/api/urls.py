@@ -1,7 +1,6 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenRefreshView
 
-from .views import ApplicantRegisterView, MeView, TokenObtainView
+from .views import ApplicantRegisterView, MeView, TokenObtainView, TokenRefreshView
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),

@@ -5,10 +5,13 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
+from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTTokenRefreshView
 
 from apps.agencies.selectors import agency_get_by_code
+from apps.common.throttling import LOGIN_THROTTLES, SignupThrottle
 
 from ..models import AgencyMembership
+from ..permissions import IsStaffReader
 from ..selectors import agency_members, viewer_can_see_agency_private
 from ..services import applicant_register
 from .serializers import ApplicantRegisterSerializer, MeSerializer, StaffMemberSerializer
@@ -32,6 +35,7 @@ class MeView(generics.RetrieveAPIView):
 class ApplicantRegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [SignupThrottle]
 
     def post(self, request):
         serializer = ApplicantRegisterSerializer(data=request.data)
@@ -43,7 +47,7 @@ class ApplicantRegisterView(APIView):
 @extend_schema(tags=["agencies"], summary="Staff of an agency (staff whose scope covers it)")
 class AgencyMembersView(generics.ListAPIView):
     serializer_class = StaffMemberSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsStaffReader]
     cursor_ordering = ("id",)
     queryset = AgencyMembership.objects.none()  # for the schema; real rows come from the selector
 
@@ -62,4 +66,11 @@ class AgencyMembersView(generics.ListAPIView):
                                                     "refresh": serializers.CharField()})},
 )
 class TokenObtainView(TokenObtainPairView):
-    pass
+    extra_problem_statuses = (401,)  # wrong credentials (the view itself authenticates no one)
+    # Counted before the password is checked: a locked-out guess learns nothing (shared with the admin form).
+    throttle_classes = LOGIN_THROTTLES
+
+
+@extend_schema(tags=["accounts"], summary="A new access token for a refresh token")
+class TokenRefreshView(SimpleJWTTokenRefreshView):
+    extra_problem_statuses = (401,)  # invalid or expired refresh token

@@ -5,6 +5,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from apps.common.filters import StrictBooleanFilter
+from onestop.text import nfc
 
 from ..models import Agency, Tier
 from ..selectors import agency_get_by_code, agency_list, agency_subtree
@@ -29,6 +30,7 @@ class AgencyFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=agency_subtree(root).values("pk"))
 
     def filter_text(self, queryset, name, value):
+        value = nfc(value)  # names are stored NFC; a query typed in NFD must find them
         return queryset.filter(name__icontains=value) | queryset.filter(code__icontains=value)
 
 

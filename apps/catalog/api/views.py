@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from apps.agencies.models import Agency
 from apps.agencies.selectors import agency_subtree
 from apps.common.filters import StrictBooleanFilter
+from onestop.text import nfc
 
 from ..models import OnlineLevel, Procedure
 from ..selectors import field_list, offering_list, procedure_get_by_code, procedure_list
@@ -32,6 +33,7 @@ class ProcedureFilter(django_filters.FilterSet):
         return queryset.filter(offerings__agency__code=value, offerings__is_active=True)
 
     def filter_text(self, queryset, name, value):
+        value = nfc(value)  # names are stored NFC; a query typed in NFD must find them
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
 
 

@@ -8,6 +8,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from apps.audit.mixins import AuditedReadMixin
+from apps.audit.models import AuditAction
 from apps.dossiers.selectors import dossier_get_visible
 
 from ..forms import Form
@@ -21,8 +23,9 @@ EVENT_PARAMETER = OpenApiParameter(
 PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
 
 
-class DossierFormPdfView(APIView):
+class DossierFormPdfView(AuditedReadMixin, APIView):
     permission_classes = [IsAuthenticated]
+    audit_action = AuditAction.DOSSIER_FORM
 
     def perform_content_negotiation(self, request, force=False):
         # `Accept: application/pdf` is fine: the PDF is a plain response, problems stay JSON.
@@ -60,6 +63,7 @@ class DossierFormPdfView(APIView):
             document = document_render(dossier=dossier, form=form, event_id=event_id)
         except DocumentNotAvailable as exc:
             raise NotFound(str(exc)) from exc
+        self.audit_dossier_read(dossier, form=form, event=event_id)
         response = HttpResponse(document.content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{document.file_name}"'
         response["Cache-Control"] = "private, no-store"

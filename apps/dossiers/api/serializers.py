@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import json
-import unicodedata
+from datetime import date
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import ApplicantType
+from apps.common.fields import AwareDateTimeField
 from apps.common.serializers import CachedFieldsMixin
 from onestop.lifecycle import Actor, Status, allowed_actions
+from onestop.text import nfc
 
 from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
 
@@ -19,10 +22,6 @@ MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_DEPTH = 6
 
 
-def nfc(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
-
-
 class NFCCharField(serializers.CharField):
     """Vietnamese text arrives in NFC or NFD; we store NFC so search finds both."""
 
@@ -30,12 +29,32 @@ class NFCCharField(serializers.CharField):
         return nfc(super().to_internal_value(data))
 
 
-def _depth(value, level: int = 0) -> int:
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level + 1)
-    return level
+def _deeper_than(value, limit: int) -> bool:
+    """True when dicts/lists nest more than `limit` levels. Iterative, and stops at the limit: a
+    recursive walk of a few hundred levels (which json.loads accepts) would raise RecursionError."""
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            if level >= limit:
+                return True
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _holds_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if any("\x00" in key for key in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            return True
+    return False
 
 
 class ApplicantSerializer(serializers.Serializer):
@@ -47,6 +66,11 @@ class ApplicantSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     address = NFCCharField(max_length=500, required=False, allow_blank=True, default="")
 
+    def validate_birth_date(self, value):
+        if value is not None and not date(1900, 1, 1) <= value <= timezone.localdate():
+            raise serializers.ValidationError("Not a possible birth date.", code="invalid")
+        return value
+
 
 class IntakeSerializer(serializers.Serializer):
     agency = serializers.CharField(max_length=40, help_text="Code of the receiving agency")
@@ -56,17 +80,20 @@ class IntakeSerializer(serializers.Serializer):
     note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_form_data(self, value):
-        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_FORM_BYTES:
-            raise serializers.ValidationError("Form data is larger than 64 KB.", code="max_size")
-        if _depth(value) > MAX_FORM_DEPTH:
+        if _deeper_than(value, MAX_FORM_DEPTH):  # first: json.dumps recurses too
             raise serializers.ValidationError("Form data is nested too deeply.", code="max_depth")
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text.encode()) > MAX_FORM_BYTES:
+            raise serializers.ValidationError("Form data is larger than 64 KB.", code="max_size")
+        if _holds_nul(value):  # PostgreSQL's jsonb cannot store it: a driver error otherwise
+            raise serializers.ValidationError("Form data contains a NUL character.", code="null_characters_not_allowed")
         return value
 
 
 class RegisterSerializer(IntakeSerializer):
     applicant = ApplicantSerializer()
     channel = serializers.ChoiceField(choices=REGISTER_CHANNELS)
-    received_at = serializers.DateTimeField(required=False, help_text="Defaults to now; never in the future")
+    received_at = AwareDateTimeField(required=False, help_text="Defaults to now; never in the future")
 
 
 class DossierDocumentSerializer(serializers.ModelSerializer):
@@ -187,7 +214,7 @@ class TransferSerializer(serializers.Serializer):
 
 class ApologiseSerializer(serializers.Serializer):
     reason = NFCCharField(max_length=2000)
-    new_appointment = serializers.DateTimeField()
+    new_appointment = AwareDateTimeField()
 
 
 class FeeItemSerializer(serializers.Serializer):

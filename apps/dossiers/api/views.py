@@ -1,7 +1,6 @@
 """Dossier endpoints: thin; each calls one service or selector."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -12,12 +11,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.common.filters import StrictBooleanFilter
+from apps.accounts.permissions import IsApplicant, IsStaffReader
+from apps.audit.mixins import AuditedReadMixin
+from apps.audit.models import AuditAction
+from apps.common.filters import BoundedDateFilter, StrictBooleanFilter
+from apps.common.parsers import JSONParser, loads_json
+from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import Status
 
@@ -97,8 +101,11 @@ def _split_intake(request) -> tuple[dict[str, Any], list[CheckedUpload]]:
     """JSON body, or multipart with the JSON in `payload` and one file part per document type."""
     if request.content_type.startswith("multipart/"):
         raw = request.data.get("payload", "{}")
+        if isinstance(raw, str) and "\ufffd" in raw:
+            # Django decoded bytes that are not UTF-8 to U+FFFD: the text is not what the client sent.
+            raise ValidationError({"payload": ["Not valid UTF-8 text."]})
         try:
-            body = json.loads(raw)
+            body = loads_json(raw)
         except (TypeError, ValueError) as exc:
             raise ValidationError({"payload": ["Not valid JSON."]}) from exc
         if not isinstance(body, dict):
@@ -117,7 +124,7 @@ def _split_intake(request) -> tuple[dict[str, Any], list[CheckedUpload]]:
 def _applicant_from_profile(user) -> dict[str, Any]:
     return {
         "applicant_type": user.applicant_type or "citizen",
-        "name": user.full_name or user.get_username(),
+        "name": nfc(user.full_name or user.get_username()),  # profiles made before NFC was enforced, or by admins
         "id_number": user.id_number,
         "phone": user.phone,
         "email": user.email,
@@ -149,8 +156,8 @@ class DossierFilter(django_filters.FilterSet):
     assigned_to_me = StrictBooleanFilter(method="filter_mine")
     overdue = StrictBooleanFilter(method="filter_overdue")
     due_within_days = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=365)
-    received_from = django_filters.DateFilter(method="filter_received_from", label="Local date, inclusive")
-    received_to = django_filters.DateFilter(method="filter_received_to", label="Local date, inclusive")
+    received_from = BoundedDateFilter(method="filter_received_from", label="Local date, inclusive")
+    received_to = BoundedDateFilter(method="filter_received_to", label="Local date, inclusive")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="Code, applicant name or ID number")
     include_closed = StrictBooleanFilter(
         method="filter_include_closed", label="Also returned, rejected and withdrawn dossiers (default: active only)"
@@ -196,21 +203,35 @@ class DossierFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["dossiers"])
-class DossierListCreateView(generics.ListAPIView):
+class DossierListCreateView(AuditedReadMixin, generics.ListAPIView):
     """GET: the clerk's queue (their agencies only). POST: an applicant files a dossier online."""
 
+    audit_action = AuditAction.DOSSIER_SEARCH
     serializer_class = DossierListSerializer
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser]
     filterset_class = DossierFilter
     cursor_ordering = ("due_at", "id")
 
+    def get_permissions(self):
+        # The queue is staff's; filing (POST) is judged by the service (applicants and the portal only).
+        if self.request.method == "POST":
+            return super().get_permissions()
+        return [IsAuthenticated(), IsStaffReader()]
+
+    def get_throttles(self):
+        return [SubmissionThrottle()] if self.request.method == "POST" else []
+
     def get_queryset(self):
         return dossier_queue(self.request.user)
 
     @extend_schema(summary="Clerk queue, soonest due first")
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        if request.query_params.get("q", "").strip():  # a search for a person (code, name or ID number)
+            codes = [row["code"] for row in response.data["results"]]
+            self.audit_staff_query(dossier_code=codes[0] if len(codes) == 1 else "", codes=codes)
+        return response
 
     @extend_schema(
         summary="File a dossier online (applicant)",
@@ -244,6 +265,7 @@ class DossierListCreateView(generics.ListAPIView):
 )
 class DossierRegisterView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [RegistrationThrottle]
     parser_classes = [JSONParser, MultiPartParser]
 
     def post(self, request):
@@ -271,43 +293,55 @@ def _visible_or_404(request, pk: int) -> Dossier:
 
 
 @extend_schema(tags=["dossiers"], summary="One dossier (ETag for If-Match)", responses=DossierSerializer)
-class DossierDetailView(APIView):
+class DossierDetailView(AuditedReadMixin, APIView):
     permission_classes = [IsAuthenticated]
+    audit_action = AuditAction.DOSSIER_READ
 
     def get(self, request, pk: int):
-        return _detail_response(request, _visible_or_404(request, pk))
+        dossier = _visible_or_404(request, pk)
+        self.audit_dossier_read(dossier)
+        return _detail_response(request, dossier)
 
 
 @extend_schema(tags=["dossiers"], summary="The dossier's full history, oldest first")
-class DossierHistoryView(generics.ListAPIView):
+class DossierHistoryView(AuditedReadMixin, generics.ListAPIView):
     serializer_class = DossierEventSerializer
     permission_classes = [IsAuthenticated]
     cursor_ordering = ("id",)
     queryset = Dossier.objects.none()
+    audit_action = AuditAction.DOSSIER_HISTORY
 
     def get_queryset(self):
-        return dossier_history(_visible_or_404(self.request, self.kwargs["pk"]))
+        dossier = _visible_or_404(self.request, self.kwargs["pk"])
+        self.audit_dossier_read(dossier)
+        return dossier_history(dossier)
 
 
 @extend_schema(tags=["dossiers"], summary="Documents attached to the dossier")
-class DossierDocumentsView(generics.ListAPIView):
+class DossierDocumentsView(AuditedReadMixin, generics.ListAPIView):
     serializer_class = DossierDocumentSerializer
     permission_classes = [IsAuthenticated]
     cursor_ordering = ("id",)
     queryset = Dossier.objects.none()
+    audit_action = AuditAction.DOSSIER_DOCUMENTS
 
     def get_queryset(self):
-        return dossier_documents(_visible_or_404(self.request, self.kwargs["pk"]))
+        dossier = _visible_or_404(self.request, self.kwargs["pk"])
+        self.audit_dossier_read(dossier)
+        return dossier_documents(dossier)
 
 
 @extend_schema(tags=["dossiers"], summary="Download one document", responses={(200, "*/*"): OpenApiTypes.BINARY})
-class DossierDocumentDownloadView(APIView):
+class DossierDocumentDownloadView(AuditedReadMixin, APIView):
     permission_classes = [IsAuthenticated]
+    audit_action = AuditAction.DOSSIER_DOCUMENT_DOWNLOAD
 
     def get(self, request, pk: int, document_id: int):
-        document = dossier_documents(_visible_or_404(request, pk)).filter(pk=document_id).first()
+        dossier = _visible_or_404(request, pk)
+        document = dossier_documents(dossier).filter(pk=document_id).first()
         if document is None:
             raise NotFound("No document with this id.")
+        self.audit_dossier_read(dossier, document_id=document.pk, document_type=document.document_type)
         return FileResponse(
             document.file.open("rb"), as_attachment=True, filename=document.original_name,
             content_type=document.content_type,
@@ -337,11 +371,13 @@ ReceiptSerializer = inline_serializer(
 
 
 @extend_schema(tags=["dossiers"], summary="Receipt and appointment data", responses=ReceiptSerializer)
-class DossierReceiptView(APIView):
+class DossierReceiptView(AuditedReadMixin, APIView):
     permission_classes = [IsAuthenticated]
+    audit_action = AuditAction.DOSSIER_RECEIPT
 
     def get(self, request, pk: int):
         dossier = _visible_or_404(request, pk)
+        self.audit_dossier_read(dossier)
         documents = [
             {"document_type": d.document_type, "name": d.original_name, "sha256": d.sha256}
             for d in dossier_documents(dossier).filter(stage="intake")
@@ -370,7 +406,7 @@ class DossierReceiptView(APIView):
 @extend_schema(tags=["dossiers"], summary="My dossiers (applicant)")
 class MyDossiersView(generics.ListAPIView):
     serializer_class = DossierListSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsApplicant]
     cursor_ordering = ("-submitted_at", "-id")
 
     def get_queryset(self):
@@ -386,12 +422,7 @@ class MyDossiersView(generics.ListAPIView):
 class LookupView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_scope = "lookup"
-
-    def get_throttles(self):
-        from rest_framework.throttling import ScopedRateThrottle
-
-        return [ScopedRateThrottle()]
+    throttle_classes = [LookupThrottle]
 
     def get(self, request, code: str):
         dossier = lookup_by_code(code, request.query_params.get("id_number", "").strip())
@@ -493,8 +524,9 @@ def _local_iso(value: Any) -> Any:
     parameters=[OpenApiParameter(name, OpenApiTypes.STR) for name in DossierFilter.base_filters],
     responses={(200, "text/csv"): OpenApiTypes.STR},
 )
-class DossierExportView(APIView):
-    permission_classes = [IsAuthenticated]
+class DossierExportView(AuditedReadMixin, APIView):
+    permission_classes = [IsAuthenticated, IsStaffReader]
+    audit_action = AuditAction.DOSSIER_EXPORT
 
     def get(self, request):
         from apps.common.exports import csv_response
@@ -502,6 +534,7 @@ class DossierExportView(APIView):
         filterset = DossierFilter(request.query_params, queryset=dossier_queue(request.user), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
+        self.audit_staff_query()  # before the first row is streamed
         rows = (
             filterset.qs.order_by("id")
             .values_list(*(source for _, source in EXPORT_COLUMNS))

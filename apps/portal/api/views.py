@@ -6,11 +6,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.parsers import JSONParser
+from apps.common.throttling import PortalSubmissionThrottle
 from apps.dossiers import services as dossier_services
 from apps.dossiers.api.serializers import DossierSerializer
 from apps.dossiers.models import Dossier
@@ -54,6 +55,7 @@ class PortalAPIView(APIView):
 )
 class PortalDossierSubmitView(PortalAPIView):
     parser_classes = [JSONParser]
+    throttle_classes = [PortalSubmissionThrottle]
 
     def post(self, request):
         body = request.data
@@ -104,7 +106,8 @@ class PortalDossierDetailView(PortalAPIView):
 class PortalChangesView(PortalAPIView):
     def get(self, request):
         raw_limit = request.query_params.get("limit", "100")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= FEED_MAX_LIMIT:
+        # isascii(): "²".isdigit() is true, and int("²") a ValueError.
+        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= FEED_MAX_LIMIT:
             raise ValidationError({"limit": [f"A whole number from 1 to {FEED_MAX_LIMIT}."]})
         page = change_feed(after=request.query_params.get("after") or None, limit=int(raw_limit))
         return Response(ChangePageSerializer(

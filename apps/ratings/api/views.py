@@ -6,7 +6,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.permissions import IsStaffReader
 from apps.accounts.roles import Role
+from apps.common.filters import BoundedDateFilter
 from apps.dossiers.selectors import dossier_get_visible, dossier_queue, local_day_bounds
 from onestop.errors import DomainError, ErrorCode
 
@@ -47,6 +49,7 @@ class DossierRatingView(APIView):
                request=KioskRatingSerializer, responses={201: RatingSerializer})
 class KioskRatingView(APIView):
     permission_classes = [IsAuthenticated]
+    extra_problem_statuses = (404,)  # no dossier in the clerk's agencies with this code and ID number
 
     def post(self, request):
         if not request.user.has_role(Role.CLERK):
@@ -68,8 +71,8 @@ class RatingFilter(django_filters.FilterSet):
     clerk = django_filters.CharFilter(field_name="clerk__username")
     level = django_filters.MultipleChoiceFilter(choices=Level.choices)
     source = django_filters.ChoiceFilter(choices=Source.choices)
-    date_from = django_filters.DateFilter(method="filter_from", label="Local date, inclusive")
-    date_to = django_filters.DateFilter(method="filter_to", label="Local date, inclusive")
+    date_from = BoundedDateFilter(method="filter_from", label="Local date, inclusive")
+    date_to = BoundedDateFilter(method="filter_to", label="Local date, inclusive")
 
     def filter_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=local_day_bounds(value, None)[0])
@@ -81,7 +84,7 @@ class RatingFilter(django_filters.FilterSet):
 @extend_schema(tags=["ratings"], summary="Ratings of the agencies in your scope")
 class RatingListView(generics.ListAPIView):
     serializer_class = RatingSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, IsStaffReader]
     filterset_class = RatingFilter
     cursor_ordering = ("-created_at", "-id")
 

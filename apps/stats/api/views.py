@@ -11,8 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.roles import Role
-from apps.accounts.selectors import staff_agency_ids, user_is_province_wide
+from apps.accounts.selectors import staff_agency_ids, user_is_province_wide, user_is_staff_reader
 from apps.agencies.models import Agency, Tier
 from apps.agencies.selectors import agency_subtree
 from apps.catalog.models import Procedure
@@ -21,7 +20,6 @@ from onestop.errors import DomainError, ErrorCode
 
 from ..selectors import GROUPINGS, MAX_TIME_BUCKETS, Scope, stats_breakdown, stats_summary, time_buckets
 
-READERS = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR, Role.ADMINISTRATOR)
 MAX_PERIOD_DAYS = 366 * 10
 
 
@@ -50,7 +48,7 @@ class BreakdownQuerySerializer(StatsQuerySerializer):
 def stats_query(request, serializer_class=StatsQuerySerializer) -> tuple[Scope, date, date, dict]:
     """Parse and authorise a statistics query: the scope never leaves the user's agencies."""
     user = request.user
-    if not (user.is_superuser or user.has_role(*READERS)):
+    if not user_is_staff_reader(user):
         raise DomainError("Statistics are for staff.", code=ErrorCode.PERMISSION_DENIED)
     params = {k: v for k, v in request.query_params.items()}
     if "from" in params:
@@ -90,10 +88,14 @@ QUERY_PARAMETERS = [
 ]
 
 
+class StatsAPIView(APIView):
+    permission_classes = [IsAuthenticated]
+    extra_problem_statuses = (404,)  # `scope` names no agency in the caller's scope (apps/common/schema.py)
+
+
 @extend_schema(tags=["statistics"], summary="Every indicator of DESIGN.md section 6 for a scope and period",
                parameters=QUERY_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
-class StatsSummaryView(APIView):
-    permission_classes = [IsAuthenticated]
+class StatsSummaryView(StatsAPIView):
 
     def get(self, request):
         scope, start, end, _ = stats_query(request)
@@ -105,8 +107,7 @@ class StatsSummaryView(APIView):
     parameters=[*QUERY_PARAMETERS, OpenApiParameter("by", OpenApiTypes.STR, enum=list(GROUPINGS), required=True)],
     responses={200: OpenApiTypes.OBJECT},
 )
-class StatsBreakdownView(APIView):
-    permission_classes = [IsAuthenticated]
+class StatsBreakdownView(StatsAPIView):
 
     def get(self, request):
         scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
@@ -134,8 +135,7 @@ EXPORT_PARAMETERS = [*QUERY_PARAMETERS, OpenApiParameter("by", OpenApiTypes.STR,
 
 @extend_schema(tags=["statistics"], summary="Summary (or breakdown with `by`) as CSV, UTF-8 with BOM",
                parameters=EXPORT_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
-class StatsCsvView(APIView):
-    permission_classes = [IsAuthenticated]
+class StatsCsvView(StatsAPIView):
 
     def get(self, request):
         header, rows = _export_rows(request)
@@ -144,8 +144,7 @@ class StatsCsvView(APIView):
 
 @extend_schema(tags=["statistics"], summary="Summary (or breakdown with `by`) as an Excel workbook",
                parameters=EXPORT_PARAMETERS, responses={(200, XLSX_TYPE): OpenApiTypes.BINARY})
-class StatsXlsxView(APIView):
-    permission_classes = [IsAuthenticated]
+class StatsXlsxView(StatsAPIView):
 
     def get(self, request):
         header, rows = _export_rows(request)

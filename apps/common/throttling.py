@@ -1,0 +1,211 @@
+"""Per-client rate limits, counted in the shared cache (Redis), so every web process sees one count.
+
+Why not DRF's SimpleRateThrottle as is: it reads the request history, appends and writes it back,
+so parallel requests (the usual way to guess passwords) all read the same history and all pass.
+Here a hit is one atomic `INCR` on a counter that expires with its window (fixed window opened by
+the client's first hit), so N parallel requests are counted N times. Over the limit the client gets
+429 problem JSON with `Retry-After` (the seconds left in its window).
+
+Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (env THROTTLE_*, see config/settings.py),
+read on every request so a test can change them; "off" or an empty value disables a scope.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+KEY_PREFIX = "throttle"
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    seconds: int
+
+
+def parse_rate(text: str | None) -> Rate | None:
+    """`"30/min"`, `"20/hour"`, `"5/s"`, `"100/day"`; None, "" or "off": no limit."""
+    if text is None or text.strip().lower() in ("", "off", "none"):
+        return None
+    number, _, period = text.strip().partition("/")
+    seconds = PERIODS.get(period.strip()[:1].lower())
+    if not number.strip().isdigit() or seconds is None:
+        raise ImproperlyConfigured(f"Throttle rate {text!r} is not '<count>/<s|min|hour|day>'.")
+    return Rate(int(number), seconds)
+
+
+def configured_rate(scope: str) -> Rate | None:
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    if scope not in rates:
+        raise ImproperlyConfigured(f"No throttle rate for scope {scope!r} in DEFAULT_THROTTLE_RATES.")
+    return parse_rate(rates[scope])
+
+
+def hit(scope: str, ident: str, rate: Rate) -> int | None:
+    """Count one request of `ident`; None while within the limit, else the seconds to wait.
+
+    With the cache (Redis) unreachable the request passes, logged: a rate limit protects the
+    service, and refusing every sign-in and filing because a counter store is down would be the
+    outage it is meant to prevent."""
+    key = f"{KEY_PREFIX}:{scope}:{ident}"
+    try:
+        cache.add(key, 0, timeout=rate.seconds)  # opens the window; a no-op while it is open
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window closed between the two calls: this request opens the next one
+            cache.add(key, 1, timeout=rate.seconds)
+            count = 1
+    except Exception:  # django-redis raises redis' ConnectionError/TimeoutError or its own wrappers
+        logger.exception("rate limit %s not counted: the cache is unreachable", scope)
+        return None
+    if count <= rate.limit:
+        return None
+    ttl = getattr(cache, "ttl", None)  # django-redis knows the window's end; other caches: a full window
+    remaining = ttl(key) if ttl is not None else None
+    return max(1, int(remaining)) if remaining else rate.seconds
+
+
+def client_ip(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or the address NUM_PROXIES trusted proxies put in X-Forwarded-For (never the
+    client's own X-Forwarded-For when NUM_PROXIES is 0: a forged header must not buy a fresh limit)."""
+    return BaseThrottle().get_ident(request) or "unknown"
+
+
+def ip_ident(request: HttpRequest) -> str:
+    return f"ip:{client_ip(request)}"
+
+
+def username_ident(username: object) -> str | None:
+    """A fixed-size key for a sign-in name; case-folded so `Admin` and `admin` share one limit."""
+    if not isinstance(username, str) or not username.strip():
+        return None
+    return "name:" + hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
+
+
+class WindowRateThrottle(BaseThrottle):
+    """Base: a subclass names its `scope` and how a client is identified."""
+
+    scope: str = ""
+
+    def __init__(self) -> None:
+        self.wait_seconds: int | None = None
+
+    def identity(self, request, view) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view) -> bool:
+        rate = configured_rate(self.scope)
+        ident = self.identity(request, view) if rate is not None else None
+        if rate is None or ident is None:
+            return True
+        self.wait_seconds = hit(self.scope, ident, rate)
+        return self.wait_seconds is None
+
+    def wait(self) -> int | None:
+        return self.wait_seconds
+
+
+class ClientIpThrottle(WindowRateThrottle):
+    def identity(self, request, view) -> str | None:
+        return ip_ident(request)
+
+
+class SignedInUserThrottle(WindowRateThrottle):
+    """Per account when signed in (an office NAT must not share one budget), else per address."""
+
+    def identity(self, request, view) -> str | None:
+        user = request.user
+        if getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is not None:
+            return f"user:{user.pk}"
+        return ip_ident(request)
+
+
+class LookupThrottle(ClientIpThrottle):
+    scope = "lookup"
+
+
+class SignupThrottle(ClientIpThrottle):
+    """Applicant accounts created (POST auth/register/), per address: slows mass account creation."""
+
+    scope = "signup"
+
+
+class SubmissionThrottle(SignedInUserThrottle):
+    """Applicants filing online (POST /dossiers/)."""
+
+    scope = "submission"
+
+
+class RegistrationThrottle(SignedInUserThrottle):
+    """Clerks registering counter and post dossiers."""
+
+    scope = "registration"
+
+
+class PortalSubmissionThrottle(WindowRateThrottle):
+    """The national portal, per signing key (it runs after the signature was verified)."""
+
+    scope = "portal_submission"
+
+    def identity(self, request, view) -> str | None:
+        key_id = getattr(request.user, "key_id", None)
+        return f"key:{key_id}" if key_id else None
+
+
+class LoginIpThrottle(ClientIpThrottle):
+    scope = "login_ip"
+
+
+class LoginUsernameThrottle(WindowRateThrottle):
+    """Per sign-in name, whoever tries it from wherever: slows a distributed guess at one account."""
+
+    scope = "login_username"
+
+    def identity(self, request, view) -> str | None:
+        data = request.data
+        return username_ident(data.get("username") if isinstance(data, dict) else None)
+
+
+LOGIN_THROTTLES = [LoginIpThrottle, LoginUsernameThrottle]
+
+
+def login_attempt_wait(request: HttpRequest, username: object) -> int | None:
+    """For sign-in forms outside DRF (the admin): counts the attempt against the same two limits
+    as the token endpoint, so both doors share one budget. Seconds to wait, or None."""
+    waits = []
+    for throttle, ident in ((LoginIpThrottle, ip_ident(request)), (LoginUsernameThrottle, username_ident(username))):
+        rate = configured_rate(throttle.scope)
+        if rate is not None and ident is not None:
+            waits.append(hit(throttle.scope, ident, rate))
+    return max((w for w in waits if w is not None), default=None)
+
+
+def throttle_login_form(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps a Django sign-in form view (the admin's, the dashboard's): a POST over either login
+    limit is answered 429 with Retry-After before the password is looked at."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST":
+            wait = login_attempt_wait(request, request.POST.get("username"))
+            if wait is not None:
+                response = HttpResponse(
+                    f"Too many sign-in attempts. Try again in {wait} seconds.\n", status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
