@@ -591,7 +591,8 @@ def counter_select(where: str) -> str:
 
 COUNTER_COLUMNS = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
 COARSE_TABLES = ("stats_statagencyday", "stats_statagencymonth", "stats_statagencydaydue", "stats_statbalance",
-                 "stats_statonlineprocedureday", "stats_statonlineproceduremonth")
+                 "stats_statonlineprocedureday", "stats_statonlineproceduremonth", "stats_statproceduremonth",
+                 "stats_statprocedurebalance")
 
 
 def fill_counters(args: argparse.Namespace, parts: int) -> None:

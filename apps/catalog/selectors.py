@@ -62,23 +62,26 @@ def offering_for_intake(agency_code: str, procedure_code: str) -> Offering | Non
 _levels_cache: dict[tuple, tuple[float, dict[int, int]]] = {}
 
 
-def offered_levels(
-    *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
-) -> dict[int, int]:
-    """Procedure id → the highest level any agency of the set offers it at (active offerings).
-
-    Statistics ask this on every request; the catalogue changes rarely, so it is cached like the
-    intake offerings (same lifetime, same reset).
-    """
+def _cached_levels(key: tuple, compute):
+    """Statistics ask for offered levels on every request; the catalogue changes rarely, so the
+    answers are cached like the intake offerings (same lifetime, same reset)."""
     import time
 
-    from django.db.models import Max
-
-    key = (agency_ids, procedure_id, tier)
     now = time.monotonic()
     hit = _levels_cache.get(key)
     if hit is not None and now - hit[0] < CATALOG_CACHE_SECONDS:
         return hit[1]
+    value = compute()
+    if len(_levels_cache) > 10_000:
+        _levels_cache.clear()
+    _levels_cache[key] = (now, value)
+    return value
+
+
+def _active_offering_levels(agency_ids: frozenset[int] | None, procedure_id: int | None, tier: str | None,
+                            *group: str):
+    from django.db.models import Max
+
     offerings = Offering.objects.filter(is_active=True, procedure__is_active=True, agency__is_active=True)
     if agency_ids is not None:
         offerings = offerings.filter(agency_id__in=agency_ids)
@@ -86,12 +89,31 @@ def offered_levels(
         offerings = offerings.filter(procedure_id=procedure_id)
     if tier is not None:
         offerings = offerings.filter(agency__tier=tier)
-    levels = dict(offerings.values("procedure_id").annotate(level=Max("online_level")).values_list(
-        "procedure_id", "level"))
-    if len(_levels_cache) > 10_000:
-        _levels_cache.clear()
-    _levels_cache[key] = (now, levels)
-    return levels
+    return offerings.values(*group).annotate(level=Max("online_level")).values_list(*group, "level")
+
+
+def offered_levels(
+    *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
+) -> dict[int, int]:
+    """Procedure id → the highest level any agency of the set offers it at (active offerings). Cached:
+    callers must not change the dict."""
+    return _cached_levels(("procedure", agency_ids, procedure_id, tier), lambda: dict(
+        _active_offering_levels(agency_ids, procedure_id, tier, "procedure_id")))
+
+
+def offered_levels_by_agency(
+    *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
+) -> dict[int, dict[int, int]]:
+    """Agency id → (procedure id → the level that agency offers it at). Cached: do not change it."""
+
+    def compute() -> dict[int, dict[int, int]]:
+        out: dict[int, dict[int, int]] = {}
+        for agency_id, procedure_id_, level in _active_offering_levels(agency_ids, procedure_id, tier, "agency_id",
+                                                                       "procedure_id"):
+            out.setdefault(agency_id, {})[procedure_id_] = level
+        return out
+
+    return _cached_levels(("agency", agency_ids, procedure_id, tier), compute)
 
 
 def forget_catalog_cache() -> None:

@@ -21,8 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from apps.agencies.models import Agency
-from apps.catalog.models import Offering
-from apps.catalog.selectors import offered_levels
+from apps.catalog.selectors import offered_levels, offered_levels_by_agency
 from onestop.indicators import (
     BALANCE_IN,
     BALANCE_OUT,
@@ -145,24 +144,13 @@ def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_
     )
 
 
-def _offerings(scope: Scope):
-    offerings = Offering.objects.filter(is_active=True, procedure__is_active=True, agency__is_active=True)
-    if scope.agency_ids is not None:
-        offerings = offerings.filter(agency_id__in=scope.agency_ids)
-    if scope.procedure_id is not None:
-        offerings = offerings.filter(procedure_id=scope.procedure_id)
-    if scope.tier is not None:
-        offerings = offerings.filter(agency__tier=scope.tier)
-    return offerings
-
-
 def _offered_levels_by_agency(scope: Scope) -> dict[int, dict[int, int]]:
-    """Agency id → what `_offered_levels` gives for that agency alone (no level filter)."""
-    out: dict[int, dict[int, int]] = defaultdict(dict)
-    rows = _offerings(scope).values("agency_id", "procedure_id").annotate(level=Max("online_level"))
-    for agency_id, procedure_id, level in rows.values_list("agency_id", "procedure_id", "level"):
-        out[agency_id][procedure_id] = level
-    return out
+    """Agency id → what `_offered_levels` gives for that agency alone."""
+    levels = offered_levels_by_agency(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id, tier=scope.tier)
+    if scope.level is None:
+        return levels
+    return {agency_id: {p: lvl for p, lvl in procedures.items() if lvl == scope.level}
+            for agency_id, procedures in levels.items()}
 
 
 def _offered_levels(scope: Scope) -> dict[int, int]:

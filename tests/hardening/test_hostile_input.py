@@ -306,6 +306,12 @@ CASES = [
         for label, value in (("year-1", "0001-01-01"), ("year-9999", "9999-12-31"))
     ],
     *[
+        Case(f"audit-{param}-{label}", 400, "validation_error", param, "GET", f"/api/v1/audit/?{param}={value}",
+             "admin")
+        for param in ("date_from", "date_to")
+        for label, value in (("year-1", "0001-01-01"), ("year-9999", "9999-12-31"))
+    ],
+    *[
         Case(f"stats-{label}", 400, "validation_error", None, "GET", f"/api/v1/stats/summary/?{query}",
              "stats_vangiang")
         for label, query in (("from-year-1", "from=0001-01-01&to=2025-01-01"),

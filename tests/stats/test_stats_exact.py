@@ -467,14 +467,17 @@ def _fine_and_coarse_agree() -> int:
                 assert {k: v for k, v in group.items() if k in fine} == fine, (scope, by, low)
                 compared += 1
     start, end = date(2025, 1, 10), date(2025, 3, 20)
-    for group in stats_breakdown(Scope(None), start, end, "agency"):
-        pk = Agency.objects.get(code=group["group"]).pk
-        assert {k: v for k, v in group.items() if k != "group"} == _summary_fine(Scope(frozenset({pk})), start, end)
-        compared += 1
-    for group in stats_breakdown(Scope(district), start, end, "tier"):
-        fine = _summary_fine(Scope(district, tier=group["group"]), start, end)
-        assert {k: v for k, v in group.items() if k != "group"} == fine
-        compared += 1
+    for scope in (Scope(None), Scope(None, level=3), Scope(None, procedure_id=first), Scope(district, level=4)):
+        for group in stats_breakdown(scope, start, end, "agency"):
+            pk = Agency.objects.get(code=group["group"]).pk
+            fine = _summary_fine(replace(scope, agency_ids=frozenset({pk})), start, end)
+            assert {k: v for k, v in group.items() if k != "group"} == fine, (scope, group["group"])
+            compared += 1
+        for group in stats_breakdown(replace(scope, agency_ids=scope.agency_ids or district), start, end, "tier"):
+            fine = _summary_fine(replace(scope, agency_ids=scope.agency_ids or district, tier=group["group"]),
+                                 start, end)
+            assert {k: v for k, v in group.items() if k != "group"} == fine
+            compared += 1
     # By procedure and by level (coarse now): each group equals the fine summary of that group's
     # scope, and a group only the fine breakdown lists has nothing to count.
     procedure_pk = dict(Procedure.objects.values_list("code", "pk"))

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.permissions import BasePermission
 
+from apps.common.filters import BoundedDateFilter
 from apps.dossiers.selectors import local_day_bounds
 
 from ..models import AuditAction, AuditEntry
@@ -26,8 +27,8 @@ class AuditEntryFilter(django_filters.FilterSet):
     object_type = django_filters.CharFilter(max_length=100, label="app_label.model, e.g. dossiers.dossier")
     object_id = django_filters.CharFilter(max_length=64)
     dossier = django_filters.CharFilter(field_name="dossier_code", max_length=64, label="Dossier code")
-    date_from = django_filters.DateFilter(method="filter_date_from", label="Local date, inclusive")
-    date_to = django_filters.DateFilter(method="filter_date_to", label="Local date, inclusive")
+    date_from = BoundedDateFilter(method="filter_date_from", label="Local date, inclusive")
+    date_to = BoundedDateFilter(method="filter_date_to", label="Local date, inclusive")
 
     def filter_date_from(self, queryset, name, value):
         low, _ = local_day_bounds(value, None)
