@@ -112,6 +112,23 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def time_calls(fn, repeat: int, budget: float) -> list[float]:
+    """Milliseconds of `repeat` calls after one warm-up (plans, caches, pages in memory); fewer, but
+    at least 3, once `budget` seconds have passed."""
+    import time
+
+    fn()
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < repeat:
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+        if time.perf_counter() - started > budget and len(times) >= 3:
+            break
+    return times
+
+
 def record(bench: str, figure: str, measured: float, target: float, unit: str, *, lower_is_better: bool,
            note: str = "") -> bool:
     """Append one figure to the run's results file (if any); True when the target is met."""

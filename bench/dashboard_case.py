@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import percentile
+from _common import percentile, time_calls
 
 DASHBOARD_TARGET_MS = 300.0
 BENCH_TODAY = date(2025, 9, 30)  # the last day of the bench history
@@ -66,15 +65,8 @@ def time_dashboard_first_paint(repeat: int = 30, params: dict[str, str] | None =
         return dashboard_page_data(user, params, today=today)
 
     with CaptureQueriesContext(connection) as captured:
-        page = paint()  # warm-up: plans, catalogue caches, pages in memory
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < repeat:
-        t0 = time.perf_counter()
-        paint()
-        times.append((time.perf_counter() - t0) * 1000)
-        if time.perf_counter() - started > budget_seconds and len(times) >= 3:
-            break
+        page = paint()  # cold: every statement a first paint can run
+    times = time_calls(paint, repeat, budget_seconds)
     p95 = percentile(times, 0.95)
     return {
         "case": "dashboard first paint", "scope": "province", "period": f"{page['period']['from']} .. "

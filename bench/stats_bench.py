@@ -35,7 +35,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -56,6 +56,7 @@ from _common import (
     pg_dsn,
     record,
     recreate_database,
+    time_calls,
 )
 
 if str(ROOT) not in sys.path:
@@ -863,19 +864,6 @@ def spot_check(label: str, agency_ids: frozenset[int] | None, start: date, end: 
     for k in bad:
         print(f"    MISMATCH {k}: stats_summary {summary[k]:,} vs direct SQL {direct[k]:,}")
     return ok
-
-
-def time_calls(fn: Callable[[], Any], repeat: int, budget: float) -> list[float]:
-    fn()  # warm-up: plans, catalogue caches, pages in memory
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < repeat:
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-        if time.perf_counter() - started > budget and len(times) >= 3:
-            break
-    return times
 
 
 @dataclass
