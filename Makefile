@@ -39,7 +39,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py spectacular --file openapi.yaml --validate --fail-on-warn
 
 # Every benchmark (bench/run_all.py) at quick sizes, then one table: figure, target, measured, ratio.
-# `make bench-full` runs the full sizes (12.25 M dossiers for statistics: about an hour) and writes bench/RESULTS.md.
+# `make bench-full` runs the full sizes (statistics at 1 M and 12.25 M dossiers: ~20 min) and writes bench/RESULTS.md.
 bench: install
 	$(BIN)/python bench/run_all.py
 

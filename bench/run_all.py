@@ -82,7 +82,7 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--full", action="store_true", help="full sizes (12.25 M dossiers for stats: ~1 hour)")
+    parser.add_argument("--full", action="store_true", help="full sizes (stats at 1 M and 12.25 M dossiers: ~20 min)")
     parser.add_argument("--only", nargs="*", choices=[b[0] for b in BENCHES], help="run only these benches")
     parser.add_argument("--record", action="store_true", help="write the table to bench/RESULTS.md (default "
                         "with --full)")
