@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,24 +15,62 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_username', models.CharField(max_length=150)),
-                ('action', models.CharField(choices=[('dossier.read', 'Read a dossier'), ('dossier.history', "Read a dossier's history"), ('dossier.documents', "Listed a dossier's documents"), ('dossier.document_download', 'Downloaded a dossier document'), ('dossier.receipt', "Read a dossier's receipt"), ('dossier.form', 'Rendered a dossier form (PDF)'), ('dossier.search', 'Searched dossiers (code, name or ID number)'), ('dossier.export', 'Exported dossiers (CSV)'), ('admin.add', 'Admin: added'), ('admin.change', 'Admin: changed'), ('admin.delete', 'Admin: deleted'), ('admin.action', 'Admin: ran an action')], max_length=32)),
-                ('object_type', models.CharField(help_text='app_label.model, e.g. dossiers.dossier', max_length=100)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('dossier_code', models.CharField(blank=True, max_length=64)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_username", models.CharField(max_length=150)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("dossier.read", "Read a dossier"),
+                            ("dossier.history", "Read a dossier's history"),
+                            ("dossier.documents", "Listed a dossier's documents"),
+                            ("dossier.document_download", "Downloaded a dossier document"),
+                            ("dossier.receipt", "Read a dossier's receipt"),
+                            ("dossier.form", "Rendered a dossier form (PDF)"),
+                            ("dossier.search", "Searched dossiers (code, name or ID number)"),
+                            ("dossier.export", "Exported dossiers (CSV)"),
+                            ("admin.add", "Admin: added"),
+                            ("admin.change", "Admin: changed"),
+                            ("admin.delete", "Admin: deleted"),
+                            ("admin.action", "Admin: ran an action"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("object_type", models.CharField(help_text="app_label.model, e.g. dossiers.dossier", max_length=100)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("dossier_code", models.CharField(blank=True, max_length=64)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit log',
-                'indexes': [models.Index(fields=['-at', '-id'], name='audit_at_idx'), models.Index(fields=['actor', '-id'], name='audit_actor_idx'), models.Index(fields=['object_type', 'object_id', '-id'], name='audit_object_idx'), models.Index(condition=models.Q(('dossier_code', ''), _negated=True), fields=['dossier_code', '-id'], name='audit_dossier_idx')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit log",
+                "indexes": [
+                    models.Index(fields=["-at", "-id"], name="audit_at_idx"),
+                    models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+                    models.Index(fields=["object_type", "object_id", "-id"], name="audit_object_idx"),
+                    models.Index(
+                        condition=models.Q(("dossier_code", ""), _negated=True),
+                        fields=["dossier_code", "-id"],
+                        name="audit_dossier_idx",
+                    ),
+                ],
             },
         ),
     ]

@@ -4,6 +4,7 @@ anyone with its database role (same pattern as dossiers 0002 for the dossier his
 TRUNCATE stays possible for test-database flushes. SQLite (`make run`) skips the trigger; there
 the services are the only writers and they only insert.
 """
+
 from django.db import migrations
 
 APPEND_ONLY = """

@@ -5,29 +5,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndicatorTarget',
+            name="IndicatorTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('indicator', models.CharField(choices=[('received', 'Hồ sơ tiếp nhận'), ('online_share', 'Tỷ lệ hồ sơ trực tuyến'), ('online_share_of_online_offered', 'Tỷ lệ trực tuyến (TTHC có DVC trực tuyến)'), ('on_time_rate', 'Tỷ lệ giải quyết đúng hạn'), ('on_time_rate_766', 'Tỷ lệ đúng hạn (QĐ 766)'), ('overdue_end', 'Hồ sơ đang quá hạn'), ('level_3_4_provision_rate', 'Tỷ lệ TTHC cung cấp mức độ 3, 4'), ('procedures_with_online_dossiers_rate', 'Tỷ lệ TTHC mức 3, 4 có hồ sơ trực tuyến'), ('online_payment_rate', 'Tỷ lệ thanh toán trực tuyến'), ('satisfaction_rate', 'Tỷ lệ hài lòng')], max_length=40)),
-                ('target_value', models.DecimalField(decimal_places=2, help_text='Phần trăm với các tỷ lệ (50 = 50 %), số hồ sơ với các chỉ tiêu đếm.', max_digits=12)),
-                ('note', models.CharField(blank=True, help_text='Căn cứ (nghị quyết, kế hoạch...)', max_length=255)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(blank=True, help_text='Để trống: áp dụng cho mọi phạm vi không có chỉ tiêu riêng.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='agencies.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "indicator",
+                    models.CharField(
+                        choices=[
+                            ("received", "Hồ sơ tiếp nhận"),
+                            ("online_share", "Tỷ lệ hồ sơ trực tuyến"),
+                            ("online_share_of_online_offered", "Tỷ lệ trực tuyến (TTHC có DVC trực tuyến)"),
+                            ("on_time_rate", "Tỷ lệ giải quyết đúng hạn"),
+                            ("on_time_rate_766", "Tỷ lệ đúng hạn (QĐ 766)"),
+                            ("overdue_end", "Hồ sơ đang quá hạn"),
+                            ("level_3_4_provision_rate", "Tỷ lệ TTHC cung cấp mức độ 3, 4"),
+                            ("procedures_with_online_dossiers_rate", "Tỷ lệ TTHC mức 3, 4 có hồ sơ trực tuyến"),
+                            ("online_payment_rate", "Tỷ lệ thanh toán trực tuyến"),
+                            ("satisfaction_rate", "Tỷ lệ hài lòng"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "target_value",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="Phần trăm với các tỷ lệ (50 = 50 %), số hồ sơ với các chỉ tiêu đếm.",
+                        max_digits=12,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, help_text="Căn cứ (nghị quyết, kế hoạch...)", max_length=255)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Để trống: áp dụng cho mọi phạm vi không có chỉ tiêu riêng.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chỉ tiêu',
-                'verbose_name_plural': 'chỉ tiêu thống kê',
-                'ordering': ('indicator', 'agency__path'),
-                'constraints': [models.UniqueConstraint(fields=('indicator', 'agency'), name='target_one_per_indicator_agency'), models.UniqueConstraint(condition=models.Q(('agency__isnull', True)), fields=('indicator',), name='target_one_general_per_indicator'), models.CheckConstraint(condition=models.Q(('indicator__in', ['received', 'online_share', 'online_share_of_online_offered', 'on_time_rate', 'on_time_rate_766', 'overdue_end', 'level_3_4_provision_rate', 'procedures_with_online_dossiers_rate', 'online_payment_rate', 'satisfaction_rate'])), name='target_indicator_valid'), models.CheckConstraint(condition=models.Q(('target_value__gte', 0), models.Q(('indicator__in', ['overdue_end', 'received']), ('target_value__lte', 100), _connector='OR')), name='target_value_in_range')],
+                "verbose_name": "chỉ tiêu",
+                "verbose_name_plural": "chỉ tiêu thống kê",
+                "ordering": ("indicator", "agency__path"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("indicator", "agency"), name="target_one_per_indicator_agency"),
+                    models.UniqueConstraint(
+                        condition=models.Q(("agency__isnull", True)),
+                        fields=("indicator",),
+                        name="target_one_general_per_indicator",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "indicator__in",
+                                [
+                                    "received",
+                                    "online_share",
+                                    "online_share_of_online_offered",
+                                    "on_time_rate",
+                                    "on_time_rate_766",
+                                    "overdue_end",
+                                    "level_3_4_provision_rate",
+                                    "procedures_with_online_dossiers_rate",
+                                    "online_payment_rate",
+                                    "satisfaction_rate",
+                                ],
+                            )
+                        ),
+                        name="target_indicator_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("target_value__gte", 0),
+                            models.Q(
+                                ("indicator__in", ["overdue_end", "received"]),
+                                ("target_value__lte", 100),
+                                _connector="OR",
+                            ),
+                        ),
+                        name="target_value_in_range",
+                    ),
+                ],
             },
         ),
     ]

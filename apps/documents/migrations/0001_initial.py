@@ -5,31 +5,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('dossiers', '0003_event_txid'),
+        ("dossiers", "0003_event_txid"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentMail',
+            name="DocumentMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('form', models.CharField(choices=[('receipt', 'Giấy tiếp nhận hồ sơ và hẹn trả kết quả'), ('supplement_request', 'Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ'), ('refusal', 'Phiếu từ chối tiếp nhận giải quyết hồ sơ'), ('apology', 'Phiếu xin lỗi và hẹn lại ngày trả kết quả'), ('control_slip', 'Phiếu kiểm soát quá trình giải quyết hồ sơ')], max_length=24)),
-                ('to_email', models.EmailField(max_length=254)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('dossier', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dossiers.dossier')),
-                ('event', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dossiers.dossierevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "form",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"),
+                            ("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"),
+                            ("refusal", "Phiếu từ chối tiếp nhận giải quyết hồ sơ"),
+                            ("apology", "Phiếu xin lỗi và hẹn lại ngày trả kết quả"),
+                            ("control_slip", "Phiếu kiểm soát quá trình giải quyết hồ sơ"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("to_email", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="dossiers.dossier",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="dossiers.dossierevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
-                'indexes': [models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['created_at'], name='document_mail_pending')],
-                'constraints': [models.UniqueConstraint(fields=('dossier', 'form', 'event'), name='document_mail_once')],
+                "ordering": ("id",),
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", True)),
+                        fields=["created_at"],
+                        name="document_mail_pending",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("dossier", "form", "event"), name="document_mail_once")
+                ],
             },
         ),
     ]

@@ -4,6 +4,7 @@
 
 SQLite (the embedded `make run` mode) skips these; the rules still hold in the services.
 """
+
 from django.db import migrations
 
 IMMUTABLE_EVENTS = """

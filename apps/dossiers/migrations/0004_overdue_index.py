@@ -5,17 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('catalog', '0001_initial'),
-        ('dossiers', '0003_event_txid'),
+        ("agencies", "0001_initial"),
+        ("catalog", "0001_initial"),
+        ("dossiers", "0003_event_txid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('due_at__isnull', False), ('status__in', ['received', 'in_progress', 'awaiting_payment'])), fields=['due_at'], include=('procedure', 'agency', 'online_level'), name='dossier_overdue_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(
+                    ("due_at__isnull", False), ("status__in", ["received", "in_progress", "awaiting_payment"])
+                ),
+                fields=["due_at"],
+                include=("procedure", "agency", "online_level"),
+                name="dossier_overdue_idx",
+            ),
         ),
     ]

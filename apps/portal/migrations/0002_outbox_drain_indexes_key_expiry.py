@@ -4,32 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0003_event_txid'),
-        ('portal', '0001_initial'),
+        ("dossiers", "0003_event_txid"),
+        ("portal", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='outboxmessage',
-            name='outbox_dossier_idx',
+            model_name="outboxmessage",
+            name="outbox_dossier_idx",
         ),
         migrations.RemoveIndex(
-            model_name='outboxmessage',
-            name='outbox_pending_idx',
+            model_name="outboxmessage",
+            name="outbox_pending_idx",
         ),
         migrations.AddField(
-            model_name='portalkey',
-            name='valid_until',
-            field=models.DateTimeField(blank=True, help_text='Refused after this instant (rotation)', null=True),
+            model_name="portalkey",
+            name="valid_until",
+            field=models.DateTimeField(blank=True, help_text="Refused after this instant (rotation)", null=True),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['id'], name='outbox_pending_id_idx'),
+            model_name="outboxmessage",
+            index=models.Index(condition=models.Q(("status", "pending")), fields=["id"], name="outbox_pending_id_idx"),
         ),
         migrations.AddIndex(
-            model_name='outboxmessage',
-            index=models.Index(condition=models.Q(('status__in', ('pending', 'dead'))), fields=['dossier', 'id'], name='outbox_undelivered_idx'),
+            model_name="outboxmessage",
+            index=models.Index(
+                condition=models.Q(("status__in", ("pending", "dead"))),
+                fields=["dossier", "id"],
+                name="outbox_undelivered_idx",
+            ),
         ),
     ]

@@ -6,36 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('catalog', '0001_initial'),
-        ('dossiers', '0003_event_txid'),
+        ("agencies", "0001_initial"),
+        ("catalog", "0001_initial"),
+        ("dossiers", "0003_event_txid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rating',
+            name="Rating",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('very_satisfied', 'Rất hài lòng'), ('satisfied', 'Hài lòng'), ('dissatisfied', 'Không hài lòng')], max_length=16)),
-                ('criteria', models.JSONField(blank=True, default=dict)),
-                ('comment', models.TextField(blank=True)),
-                ('source', models.CharField(choices=[('online', 'Trực tuyến'), ('kiosk', 'Tại quầy')], max_length=8)),
-                ('created_at', models.DateTimeField()),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.agency')),
-                ('clerk', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ratings_received', to=settings.AUTH_USER_MODEL)),
-                ('dossier', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='rating', to='dossiers.dossier')),
-                ('procedure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.procedure')),
-                ('rated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("very_satisfied", "Rất hài lòng"),
+                            ("satisfied", "Hài lòng"),
+                            ("dissatisfied", "Không hài lòng"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("criteria", models.JSONField(blank=True, default=dict)),
+                ("comment", models.TextField(blank=True)),
+                ("source", models.CharField(choices=[("online", "Trực tuyến"), ("kiosk", "Tại quầy")], max_length=8)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="agencies.agency"
+                    ),
+                ),
+                (
+                    "clerk",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ratings_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dossier",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="rating", to="dossiers.dossier"
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.procedure"
+                    ),
+                ),
+                (
+                    "rated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
-                'indexes': [models.Index(fields=['agency', 'created_at'], name='rating_agency_idx'), models.Index(fields=['clerk', 'created_at'], name='rating_clerk_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__in', ['very_satisfied', 'satisfied', 'dissatisfied'])), name='rating_level_valid'), models.CheckConstraint(condition=models.Q(('source__in', ['online', 'kiosk'])), name='rating_source_valid')],
+                "ordering": ("-created_at", "-id"),
+                "indexes": [
+                    models.Index(fields=["agency", "created_at"], name="rating_agency_idx"),
+                    models.Index(fields=["clerk", "created_at"], name="rating_clerk_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("level__in", ["very_satisfied", "satisfied", "dissatisfied"])),
+                        name="rating_level_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("source__in", ["online", "kiosk"])), name="rating_source_valid"
+                    ),
+                ],
             },
         ),
     ]
