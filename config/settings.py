@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
+    "apps.common.outages.ServiceUnavailableMiddleware",  # database / Redis down: 503 + Retry-After, not a 500
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +96,11 @@ else:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="onestop"),
+            # A Redis that is down or hangs must cost a request seconds, not the OS's minutes-long timeouts.
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=2.0),
+            },
         }
     }
 
@@ -296,6 +302,8 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
         },
         "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        # Accepted inbound signatures (replay protection) leave the table once their window has passed.
+        "portal-purge-signatures": {"task": "portal.purge_signatures", "schedule": 300.0},
         "notifications-status": {"task": "notifications.status_changes", "schedule": NOTIFY_STATUS_SECONDS},
         # Hourly during office hours, plus a nightly catch-all run before the offices open.
         "notifications-overdue-hourly": {

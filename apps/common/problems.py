@@ -5,6 +5,7 @@ their bodies here, so every error a client sees has the same machine-readable sh
 """
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from onestop.errors import DomainError, ErrorCode
+
+from .outages import RETRY_AFTER_SECONDS, log_outage, unavailable_detail, unavailable_response, unavailable_service
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:onestop:problem:"
@@ -50,6 +53,7 @@ HTTP_CODES: dict[int, str] = {
     415: "unsupported_media_type",
     429: "throttled",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -116,9 +120,23 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     return response
 
 
+UNAVAILABLE_HEADERS = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _unavailable_body(detail: str, instance: str | None) -> dict[str, Any]:
+    return problem_body(status=503, code=HTTP_CODES[503], detail=detail, instance=instance,
+                        extra={"retry_after": RETRY_AFTER_SECONDS})
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
     instance = request.get_full_path() if request is not None else None
+
+    # PostgreSQL, Redis or the broker unreachable (apps/common/outages.py): 503 + Retry-After, not a 500.
+    if (service := unavailable_service(exc)) is not None:
+        if request is not None:
+            log_outage(request, service, exc)
+        return problem_response(_unavailable_body(unavailable_detail(service), instance), UNAVAILABLE_HEADERS)
 
     if isinstance(exc, DomainError):
         errors = None
@@ -192,6 +210,12 @@ def _json_problem(request: HttpRequest, status: int, detail: str) -> JsonRespons
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
+def unavailable_problem(request: HttpRequest, detail: str) -> JsonResponse:
+    """A 503 problem with Retry-After answered outside DRF (apps.common.outages)."""
+    body = _unavailable_body(detail, request.get_full_path())
+    return JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE, headers=UNAVAILABLE_HEADERS)
+
+
 def bad_request_problem(request: HttpRequest, detail: str) -> JsonResponse:
     """A 400 problem answered outside DRF (e.g. by apps.common.request_guard)."""
     return _json_problem(request, 400, detail)
@@ -223,6 +247,10 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 
 def handler500(request: HttpRequest) -> Any:
+    # Django calls this while handling the exception: an outage raised outside any view (a middleware
+    # saving the session, say) is still a 503 with Retry-After.
+    if (outage := unavailable_response(request, sys.exc_info()[1])) is not None:
+        return outage
     if request.path.startswith("/api/"):
         return _json_problem(request, 500, "Internal server error; the incident was logged.")
     from django.views.defaults import server_error
