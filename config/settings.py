@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.outages.ServiceUnavailableMiddleware",  # database / Redis down: 503 + Retry-After, not a 500
+    "apps.common.request_guard.RequestSizeGuardMiddleware",  # body over UPLOAD_MAX_REQUEST_BYTES: 413 up front
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,6 +213,9 @@ UPLOAD_ALLOWED_TYPES = frozenset(
     env.list("UPLOAD_ALLOWED_TYPES", default=["application/pdf", "image/jpeg", "image/png"])
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# The whole request body (every file and field together). nginx in front enforces the same number
+# (deploy/nginx: client_max_body_size from this variable); so does apps.common.request_guard.
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 30
 

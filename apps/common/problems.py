@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -235,11 +235,18 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
     return page_not_found(request, exception)
 
 
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    """413 for a body over a limit: problem JSON under /api/, plain text elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_problem(request, 413, TOO_BIG)
+    return HttpResponse(TOO_BIG + "\n", status=413, content_type="text/plain; charset=utf-8")
+
+
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     """Limits Django enforces outside DRF (e.g. while reading the body) still answer problem JSON."""
     if request.path.startswith("/api/"):
         if isinstance(exception, RequestDataTooBig):
-            return _json_problem(request, 413, TOO_BIG)
+            return too_large_response(request)
         return _json_problem(request, 400, "Bad request.")
     from django.views.defaults import bad_request
 

@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
+        from .auth import keep_raw_target_in_dev_server
+
+        keep_raw_target_in_dev_server()  # runserver verifies signed paths as sent, like gunicorn

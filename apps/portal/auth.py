@@ -54,6 +54,26 @@ def request_target(request: HttpRequest) -> str:
     return escape_uri_path(request.path) + (f"?{_wsgi_text(query)}" if query else "")
 
 
+def keep_raw_target_in_dev_server() -> None:
+    """Give Django's development server (runserver, and the live server of tests) the ``RAW_URI``
+    gunicorn sets: its WSGI handler knows the raw request target (``self.path``) but, like wsgiref,
+    passes only the decoded PATH_INFO on. Production servers are not touched by this."""
+    from django.core.servers import basehttp
+
+    handler = basehttp.WSGIRequestHandler
+    if getattr(handler.get_environ, "keeps_raw_uri", False):
+        return
+    original = handler.get_environ
+
+    def get_environ(self) -> dict:
+        environ = original(self)
+        environ.setdefault("RAW_URI", self.path)  # latin-1 text, as WSGI passes request text
+        return environ
+
+    get_environ.keeps_raw_uri = True  # type: ignore[attr-defined]
+    handler.get_environ = get_environ  # type: ignore[method-assign]
+
+
 class PortalPrincipal:
     """`request.user` for a portal request: a machine client, not a row in the users table."""
 
