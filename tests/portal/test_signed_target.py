@@ -3,9 +3,9 @@
 A portal signs the path and query string it puts on the request line (apps/portal/signing.py). The
 server used to verify Django's decoded and re-escaped `get_full_path()` instead, so a portal that
 percent-encoded differently (lower-case hex, an encoded unreserved character, a raw `|` in the query)
-got 401. Now the raw target is verified: gunicorn's ``RAW_URI`` (what the test client requests here
-carry, as gunicorn's environ would), uWSGI's ``REQUEST_URI``, Django's dev server (patched to keep it),
-and for real through gunicorn and through nginx in front of it.
+got 401. Now the raw target is verified: gunicorn's ``RAW_URI`` (the test client's requests carry it
+too, as gunicorn's environ would: tests/raw_uri.py), uWSGI's ``REQUEST_URI``, Django's dev server
+(patched to keep it), and for real through gunicorn and through nginx in front of it.
 """
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ class Portal:
     def get(self, target: str, *, signed_as: str | None = None, raw: str | None = None):
         meta = {f"HTTP_{k.upper().replace('-', '_')}": v
                 for k, v in self.headers("GET", signed_as or target).items()}
+        meta["RAW_URI"] = ""  # the server keeps no raw target, unless `environ` names where it does
         if self.environ:
             meta[self.environ] = raw or target
         return APIClient().generic("GET", target, **meta)
@@ -51,6 +52,15 @@ class Portal:
 
 def code_of(response) -> str:
     return response.json()["code"]
+
+
+def test_the_test_client_passes_the_raw_target_like_gunicorn(signed, portal_key, demo, media_root):
+    # tests/raw_uri.py: the plain test client (and the `signed` fixture) behave like gunicorn.
+    code = register_dossier(4).code
+    response = signed("GET", f"/api/v1/portal/dossiers/{lower_hex(code)}/")
+    assert (response.status_code, response.json()["code"]) == (200, code)
+    query = signed("GET", "/api/v1/portal/changes/?after=H%e1%bb%93|x&limit=5")
+    assert (query.status_code, query.json()["errors"][0]["field"]) == (400, "after")
 
 
 def test_a_dossier_code_percent_encoded_any_valid_way_is_accepted(portal_key, demo, media_root):
