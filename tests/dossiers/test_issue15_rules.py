@@ -137,7 +137,7 @@ def test_apology_appointment_in_working_time_and_later(register, as_user, clock)
     assert body["earliest_appointment"] == timezone.localtime(earliest).isoformat()
     lunch = _act(leader, dossier_id, "apologise", {"reason": "Chậm", "new_appointment": "2025-12-01T12:00:00+07:00"})
     assert lunch.status_code == 400
-    earlier = _act(leader, dossier_id, "apologise", {"reason": "Chậm", "new_appointment": "2025-11-26T16:00:00+07:00"})
+    earlier = _act(leader, dossier_id, "apologise", {"reason": "Chậm", "new_appointment": "2025-11-25T16:00:00+07:00"})
     assert earlier.status_code == 400
     ok = _act(leader, dossier_id, "apologise", {"reason": "Chậm", "new_appointment": body["earliest_appointment"]})
     assert ok.status_code == 200, ok.json()
