@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Operations: metrics, health probes, structured logs, request ids across web and worker."""
+
+    name = "apps.ops"
+    label = "ops"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -1,0 +1,77 @@
+"""Readiness checks: PostgreSQL reachable and migrated, Redis reachable. Each is cheap (a query or a
+PING with a one-second timeout) and answers "ok" or what failed; nothing here raises."""
+from __future__ import annotations
+
+import functools
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+REDIS_TIMEOUT_SECONDS = 1.0
+OK = "ok"
+
+
+@functools.cache
+def _migration_targets() -> frozenset[tuple[str, str]]:
+    """Every migration the code on disk has (read once per process: the code does not change under it)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return frozenset(loader.graph.nodes)
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+    return OK
+
+
+def check_migrations() -> str:
+    """"ok" when every migration on disk is applied (one query on django_migrations)."""
+    try:
+        applied = set(MigrationRecorder(connection).applied_migrations())
+    except Exception as exc:
+        return f"unreadable: {type(exc).__name__}"
+    missing = sorted(_migration_targets() - applied)
+    if missing:
+        shown = ", ".join(f"{app}.{name}" for app, name in missing[:5])
+        return f"{len(missing)} unapplied: {shown}" + (", …" if len(missing) > 5 else "")
+    return OK
+
+
+def redis_urls() -> dict[str, str]:
+    """The Redis servers this deployment uses: the cache, and the Celery broker unless tasks run eagerly."""
+    urls = {}
+    cache_url = settings.CACHE_URL
+    if cache_url.startswith(("redis://", "rediss://", "unix://")):
+        urls["redis"] = cache_url
+    broker = settings.CELERY_BROKER_URL
+    if not settings.CELERY_TASK_ALWAYS_EAGER and broker.startswith(("redis://", "rediss://", "unix://")) \
+            and broker != cache_url:
+        urls["broker"] = broker
+    return urls
+
+
+def check_redis(url: str) -> str:
+    client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                  socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    try:
+        client.ping()
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}"
+    finally:
+        client.close()
+    return OK
+
+
+def readiness() -> dict[str, str]:
+    checks = {"database": check_database()}
+    checks["migrations"] = check_migrations() if checks["database"] == OK else "not checked: database unreachable"
+    for name, url in redis_urls().items():
+        checks[name] = check_redis(url)
+    return checks
