@@ -1,0 +1,204 @@
+"""Real processes: gunicorn with two workers (Prometheus multiprocess mode, JSON logs) and a Celery
+worker, on a free port, against this test's database and Redis DB.
+
+* /metrics sums the request counters of every gunicorn worker, whichever worker answers the scrape.
+* The request id of a web request reaches the log line of the task it queued, in the worker.
+* /healthz answers while the database is down; /readyz says 503 and names it.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.db import connection
+
+from apps.accounts.models import User
+from apps.accounts.tokens import token_for
+from tests.dossier_fixtures import PDF, RECORD, RECORD_DOCS
+
+from .conftest import parse_metrics, value
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(name: str | None = None, port: int | None = None) -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{port or s['PORT'] or 5432}/{name or s['NAME']}"
+
+
+class Process:
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def lines(self) -> list[dict]:
+        """The JSON log lines written so far (other output, e.g. gunicorn's own, is skipped)."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                try:
+                    found.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+        return found
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+def environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": database_url(),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "STATS_COMPACT_SECONDS": "3600",
+        **overrides,
+    }
+
+
+def start_web(tmp_path: Path, workers: int = 2, **overrides: str) -> tuple[Process, str]:
+    port = free_port()
+    web = Process([str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "--workers", str(workers),
+                   "--bind", f"127.0.0.1:{port}", "config.wsgi:application"],
+                  environment(tmp_path, **overrides), tmp_path / f"web-{port}.log")
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
+                return web, base
+        except (requests.ConnectionError, requests.Timeout):
+            pass
+        if web.process.poll() is not None:
+            break
+        time.sleep(0.2)
+    web.stop()
+    raise AssertionError("gunicorn did not start:\n" + web.log.read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture
+def web(tmp_path) -> Iterator[tuple[Process, str]]:
+    process, base = start_web(tmp_path)
+    yield process, base
+    process.stop()
+
+
+def test_metrics_sum_the_counters_of_every_gunicorn_worker(web):
+    process, base = web
+    host, port = base.removeprefix("http://").split(":")
+    # A request sent half-way holds one (sync) worker, so the next ones are all answered by the other.
+    held = socket.create_connection((host, int(port)), timeout=20)
+    held.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    time.sleep(0.5)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(lambda _: requests.get(f"{base}/healthz", timeout=10).status_code, range(20))) == {200}
+    held.sendall(b"Connection: close\r\n\r\n")
+    assert held.recv(100).startswith(b"HTTP/1.1 200")
+    held.close()
+    time.sleep(0.3)
+    answered = [line for line in process.lines() if line.get("route") == "healthz" and line.get("status") == 200]
+    assert len({line["pid"] for line in answered}) == 2, "each worker answered some"
+    for _ in range(6):  # whichever worker answers the scrape, it reports every worker's count
+        samples = parse_metrics(requests.get(f"{base}/metrics", timeout=10).text)
+        labels = {"method": "GET", "route": "healthz", "status": "200"}
+        assert value(samples, "onestop_http_requests_total", **labels) == len(answered)
+        assert value(samples, "onestop_http_request_duration_seconds_count", **labels) == len(answered)
+
+
+def test_database_gauges_are_read_at_scrape_time_by_any_worker(web):
+    _, base = web
+    call_command("load_demo", "--no-tokens", stdout=io.StringIO())
+    before = {value(parse_metrics(requests.get(f"{base}/metrics", timeout=10).text), "onestop_outbox_pending")
+              for _ in range(4)}
+    assert before == {0}
+    clerk = User.objects.get(username="clerk_tuphap")
+    response = register_over_http(base, clerk)
+    assert response.status_code == 201, response.text
+    after = {value(parse_metrics(requests.get(f"{base}/metrics", timeout=10).text), "onestop_outbox_pending")
+             for _ in range(4)}
+    assert len(after) == 1 and after.pop() >= 1
+
+
+def register_over_http(base: str, clerk: User, **headers: str) -> requests.Response:
+    payload = {**RECORD, "channel": "counter",
+               "applicant": {"name": "Nguyễn Văn Bảy", "id_number": "001088000777", "applicant_type": "citizen",
+                             "email": "bay@example.vn"}}
+    files = {code: (f"{code}.pdf", PDF, "application/pdf") for code in RECORD_DOCS}
+    return requests.post(f"{base}/api/v1/dossiers/register/", data={"payload": json.dumps(payload)}, files=files,
+                         headers={"Authorization": f"Bearer {token_for(clerk).access_token}", **headers},
+                         timeout=30)
+
+
+def test_the_request_id_reaches_the_task_it_queued_in_the_worker(web, tmp_path):
+    _, base = web
+    call_command("load_demo", "--no-tokens", stdout=io.StringIO())
+    worker = Process([str(BIN / "celery"), "-A", "config", "worker", "--pool", "solo", "--without-gossip",
+                      "--without-mingle", "--without-heartbeat", "-n", f"ops-test-{free_port()}@%h"],
+                     environment(tmp_path), tmp_path / "worker.log")
+    try:
+        response = register_over_http(base, User.objects.get(username="clerk_tuphap"),
+                                      **{"X-Request-ID": "live-request-0001"})
+        assert response.status_code == 201, response.text
+        assert response.headers["X-Request-ID"] == "live-request-0001"
+        deadline = time.monotonic() + 60
+        task_lines: list[dict] = []
+        while time.monotonic() < deadline and not task_lines:
+            task_lines = [line for line in worker.lines()
+                          if line.get("logger") == "onestop.task" and line.get("task") == "documents.send_mail"]
+            time.sleep(0.3)
+        assert task_lines, worker.log.read_text(errors="replace")[-3000:]
+        line = task_lines[0]
+        assert line["request_id"] == "live-request-0001"
+        assert line["state"] == "SUCCESS"
+        assert line["duration_ms"] > 0
+    finally:
+        worker.stop()
+
+
+def test_liveness_without_the_database_readiness_names_it(tmp_path):
+    closed = free_port()
+    process, base = start_web(tmp_path, workers=1, DATABASE_URL=database_url(port=closed))
+    try:
+        assert requests.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
+        response = requests.get(f"{base}/readyz", timeout=10)
+        assert response.status_code == 503
+        body = response.json()
+        assert body["failing"] == ["database"]
+        assert body["checks"]["database"].startswith("unreachable")
+    finally:
+        process.stop()
