@@ -103,7 +103,8 @@ def test_the_lookup_logs_its_dossier_code_but_not_the_query(demo, register, clie
 
 def test_an_action_logs_the_dossier_code(demo, as_user, register, json_logs):
     dossier = register().json()
-    as_user("clerk_tuphap").post(f"/api/v1/dossiers/{dossier['id']}/assign/", {}, format="json")
+    as_user("clerk_tuphap").post(f"/api/v1/dossiers/{dossier['id']}/assign/", {"assignee": "specialist_tuphap"},
+                                 format="json")
     assert json_logs("onestop.request")[-1]["dossier_code"] == dossier["code"]
 
 
