@@ -202,3 +202,24 @@ def test_liveness_without_the_database_readiness_names_it(tmp_path):
         assert body["checks"]["database"].startswith("unreachable")
     finally:
         process.stop()
+
+
+def compose_healthcheck(base: str) -> list[str]:
+    import yaml
+
+    test = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["healthcheck"]["test"]
+    assert test[0] == "CMD" and "/readyz" in test[-1]
+    return [sys.executable if part == "python" else part.replace("http://127.0.0.1:8000", base) for part in test[1:]]
+
+
+def test_the_compose_healthcheck_passes_on_a_ready_server(web):
+    _, base = web
+    assert subprocess.run(compose_healthcheck(base), timeout=30).returncode == 0
+
+
+def test_the_compose_healthcheck_fails_while_the_database_is_down(tmp_path):
+    process, base = start_web(tmp_path, workers=1, DATABASE_URL=database_url(port=free_port()))
+    try:
+        assert subprocess.run(compose_healthcheck(base), capture_output=True, timeout=30).returncode != 0
+    finally:
+        process.stop()
