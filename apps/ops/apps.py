@@ -8,6 +8,7 @@ class OpsConfig(AppConfig):
     label = "ops"
 
     def ready(self) -> None:
-        from . import signals
+        from . import signals, tracing
 
         signals.connect()
+        tracing.setup()  # a no-op unless OTEL_* variables ask for traces

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .context import request_id_var
+from .tracing import current_trace_id
 
 # Attributes every LogRecord has: everything else on a record came from `extra`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
@@ -38,6 +39,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", None) or request_id_var.get(),
             "pid": record.process,
         }
+        trace_id = current_trace_id()
+        if trace_id:
+            body["trace_id"] = trace_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 body[key] = value
