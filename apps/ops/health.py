@@ -11,6 +11,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 OK = "ok"
 
 
@@ -44,28 +45,38 @@ def check_migrations() -> str:
     return OK
 
 
-def redis_urls() -> dict[str, str]:
-    """The Redis servers this deployment uses: the cache, and the Celery broker unless tasks run eagerly."""
-    urls = {}
-    cache_url = settings.CACHE_URL
-    if cache_url.startswith(("redis://", "rediss://", "unix://")):
-        urls["redis"] = cache_url
+def _is_redis(url: object) -> bool:
+    return isinstance(url, str) and url.startswith(REDIS_SCHEMES)
+
+
+def redis_urls() -> dict[str, list[str]]:
+    """The Redis servers this deployment uses, by part: "redis" (the cache as configured, and REDIS_URL)
+    and "broker" (Celery's, unless tasks run eagerly). Nothing when neither is Redis (`make run`)."""
+    cache = settings.CACHES["default"]
+    locations = cache.get("LOCATION") if "redis" in cache.get("BACKEND", "").lower() else None
+    cache_urls = [u for u in ([locations] if isinstance(locations, str) else locations or []) if _is_redis(u)]
     broker = settings.CELERY_BROKER_URL
-    if not settings.CELERY_TASK_ALWAYS_EAGER and broker.startswith(("redis://", "rediss://", "unix://")) \
-            and broker != cache_url:
-        urls["broker"] = broker
-    return urls
+    broker_urls = [broker] if not settings.CELERY_TASK_ALWAYS_EAGER and _is_redis(broker) else []
+    parts: dict[str, list[str]] = {}
+    if cache_urls or broker_urls:
+        redis_part = list(dict.fromkeys([*cache_urls, *([settings.REDIS_URL] if _is_redis(settings.REDIS_URL)
+                                                         else [])]))
+        parts["redis"] = redis_part
+        if broker_urls and broker_urls[0] not in redis_part:
+            parts["broker"] = broker_urls
+    return {name: urls for name, urls in parts.items() if urls}
 
 
-def check_redis(url: str) -> str:
-    client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
-                                  socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
-    try:
-        client.ping()
-    except Exception as exc:
-        return f"unreachable: {type(exc).__name__}"
-    finally:
-        client.close()
+def check_redis(urls: list[str]) -> str:
+    for url in urls:
+        client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        try:
+            client.ping()
+        except Exception as exc:
+            return f"unreachable: {type(exc).__name__}"
+        finally:
+            client.close()
     return OK
 
 
@@ -73,6 +84,6 @@ def readiness() -> dict[str, str]:
     checks = {"database": check_database()}
     if checks["database"] == OK:  # else unknowable, and not a failure of its own
         checks["migrations"] = check_migrations()
-    for name, url in redis_urls().items():
-        checks[name] = check_redis(url)
+    for name, urls in redis_urls().items():
+        checks[name] = check_redis(urls)
     return checks

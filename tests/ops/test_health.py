@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_healthz_answers_without_touching_anything(client, django_assert_num_queries, settings, closed_port):
-    settings.CACHE_URL = f"redis://127.0.0.1:{closed_port}/0"
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200
@@ -27,7 +28,8 @@ def test_readyz_ready(client):
 
 
 def test_readyz_names_redis_when_it_is_down(client, settings, closed_port):
-    settings.CACHE_URL = f"redis://127.0.0.1:{closed_port}/0"
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
@@ -36,6 +38,25 @@ def test_readyz_names_redis_when_it_is_down(client, settings, closed_port):
     assert body["checks"]["redis"].startswith("unreachable")
     assert body["checks"]["database"] == "ok"
     assert "redis" in body["detail"]
+
+
+def test_readyz_names_redis_when_the_cache_setting_points_at_a_closed_port(client, settings, closed_port):
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port}/0"}}
+    body = client.get("/readyz").json()
+    assert body["failing"] == ["redis"]
+
+
+def test_readyz_names_redis_when_redis_url_points_at_a_closed_port(client, settings, closed_port):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port}/0"
+    assert client.get("/readyz").json()["failing"] == ["redis"]
+
+
+def test_make_run_uses_no_redis_so_readyz_needs_none(client, settings, closed_port):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+    body = client.get("/readyz").json()
+    assert body["status"] == "ready" and "redis" not in body["checks"]
 
 
 def test_readyz_checks_a_separate_broker_too(client, settings, closed_port):

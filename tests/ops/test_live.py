@@ -127,3 +127,16 @@ def test_the_compose_healthcheck_fails_while_the_database_is_down(tmp_path):
         assert subprocess.run(compose_healthcheck(base), capture_output=True, timeout=30).returncode != 0
     finally:
         process.stop()
+
+
+def test_readiness_names_redis_on_a_closed_port(tmp_path):
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    process, base = start_web(tmp_path, workers=1, REDIS_URL=closed, CELERY_BROKER_URL=closed)
+    try:
+        assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+        response = requests.get(f"{base}/readyz", timeout=10)
+        assert response.status_code == 503
+        assert response.json()["failing"] == ["redis"]
+        assert response.json()["checks"]["database"] == "ok"
+    finally:
+        process.stop()
