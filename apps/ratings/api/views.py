@@ -46,7 +46,7 @@ class DossierRatingView(APIView):
 
 
 @extend_schema(tags=["ratings"],
-               summary="Record a rating at the counter kiosk (clerk): counter and post dossiers, or no applicant account",
+               summary="Rate at the counter kiosk (clerk): counter/post dossiers, or no applicant account",
                request=KioskRatingSerializer, responses={201: RatingSerializer})
 class KioskRatingView(APIView):
     permission_classes = [IsAuthenticated]
