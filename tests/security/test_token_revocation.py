@@ -131,12 +131,17 @@ def test_a_longer_access_token_life_is_refused_at_start_up():
     assert result.returncode != 0 and "JWT_ACCESS_MINUTES must be 1 to 15" in result.stderr
 
 
-def test_expired_families_are_purged(demo):
+def test_expired_families_are_purged_nightly(demo):
+    from apps.accounts.tasks import purge_refresh_families
+
     sign_in("citizen1")
     family = RefreshTokenFamily.objects.get()
     assert purge_expired_families(now=family.expires_at - timedelta(seconds=1)) == 0
     assert purge_expired_families(now=family.expires_at + timedelta(seconds=1)) == 1
     assert not RefreshTokenFamily.objects.exists()
+    RefreshTokenFamily.objects.create(user=user("citizen1"), expires_at=family.expires_at - timedelta(days=30))
+    assert purge_refresh_families() == 1
+    assert settings.CELERY_BEAT_SCHEDULE["accounts-purge-refresh-families"]["task"] == "accounts.purge_refresh_families"
 
 
 # --- item 1: every change of roles or scope, whichever way it is made ----------------------------
