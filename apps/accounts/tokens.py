@@ -58,18 +58,15 @@ def _expiry(now: datetime) -> datetime:
 def token_for(user: User) -> FamilyRefreshToken:
     """Sign a user in: a new refresh-token family; `.access_token` of the answer is the access token.
 
-    The one function that issues the API's tokens (password sign-in, the demo, any other sign-in),
-    so every issuer gets rotation and revocation alike."""
-    # The version as committed: a role granted a moment ago may have moved it past this copy's.
+    The one function that issues the API's tokens (password sign-in, the demo, any other sign-in such
+    as OpenID Connect: answer {"refresh": str(token), "access": str(token.access_token)}), so every
+    issuer gets rotation and revocation alike."""
+    # The version as committed (a role granted a moment ago may have moved it past this copy's), then
+    # the roles: a change in between leaves the token with an older version, so it is refused.
     user.token_version = User.objects.values_list("token_version", flat=True).get(pk=user.pk)
+    user.__dict__.pop("role_names", None)
     family = RefreshTokenFamily.objects.create(user=user, expires_at=_expiry(timezone.now()))
     return _mint(user, family)
-
-
-def token_pair(user: User) -> dict[str, str]:
-    """`token_for` as the API answers it: {"refresh", "access"}."""
-    refresh = token_for(user)
-    return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
 def _claims(raw: str) -> tuple[uuid.UUID, int, int, int]:

@@ -268,6 +268,15 @@ def test_tokens_issued_right_after_a_grant_work(demo):
     assert refresh(str(refresh_token)).status_code == 200
 
 
+def test_tokens_carry_the_roles_as_committed_not_a_cached_copy(demo):
+    supervisor = user("supervisor")
+    assert supervisor.role_names == {"supervisor"}  # cached on this copy
+    services.user_set_roles(user=user("supervisor"), roles=[Role.STATISTICIAN])  # through another copy
+    access = token_for(supervisor).access_token
+    assert access["roles"] == ["statistician"]
+    assert me(str(access)).json()["roles"] == ["statistician"]
+
+
 # --- item 1: through the admin -------------------------------------------------------------------
 
 
