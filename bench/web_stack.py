@@ -75,18 +75,19 @@ def render_server_block(*, upstream: str, listen: str, max_body: int) -> str:
 
 
 def compose_gunicorn_arguments() -> list[str]:
-    """The web service's gunicorn options from docker-compose.yml, without its bind address."""
+    """The web service's gunicorn options from docker-compose.yml (its config file included), without
+    the application and the bind address: the stack passes its own (a command-line bind wins)."""
     import yaml
 
     command = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))["services"]["web"]["command"]
-    if command[:2] != ["gunicorn", "config.wsgi:application"]:
-        raise BenchError(f"docker-compose.yml's web command is not gunicorn config.wsgi:application: {command}")
+    if command[:1] != ["gunicorn"] or "config.wsgi:application" not in command:
+        raise BenchError(f"docker-compose.yml's web command does not run gunicorn config.wsgi:application: {command}")
     arguments: list[str] = []
-    options = iter(command[2:])
+    options = iter(command[1:])
     for option in options:
         if option in ("--bind", "-b"):
             next(options, None)
-        elif not option.startswith("--bind="):
+        elif not option.startswith("--bind=") and option != "config.wsgi:application":
             arguments.append(option)
     return arguments
 
