@@ -1,0 +1,221 @@
+"""Outbox rows -> the portal's records: one DongBoHoSoMC record and one CapNhatTienDoHoSoMC
+progress entry per dossier event (DESIGN.md section 7 lists every field).
+
+The scalar fields come from the row's stored payload (`payloads.dossier_sync_payload`: the dossier
+as it stood at the event; an administrator may correct it on a dead row before replaying). The
+lists come from the records written up to the event (documents, supplement rounds, fee requests)
+and are read when the batch is sent, a handful of queries per batch: the document links must be
+fresh when sent (they expire), and nothing on the intake path pays for them.
+
+Codes: KenhThucHien 1 in person, 2 online (our `online` and `portal`), 3 post; LoaiDoiTuong "1"
+citizen, "2" business (an organisation is sent as "2", the portal knowing no third kind);
+HinhThuc "1" when the result goes by post; HinhThucThu "1" collected before the result (our
+payment requests), "3" no fee; LoaiPhiLePhi "2" lệ phí. Missing dates are "" as gateways expect.
+Each progress entry also carries ``TienDoId`` (our event id): the portal's times have one-second
+resolution and a dossier can change twice within a second, so (MaHoSo, ThoiDiemXuLy, TienDoId)
+tells a repeat from a new entry.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from apps.dossiers.models import Dossier, DossierDocument, DossierEvent, DossierPause
+
+from ..files import document_url
+from ..payloads import portal_time
+from ..transport import OutgoingMessage
+
+CREATING_ACTIONS = frozenset({"submit", "register"})
+ACTION_LABELS = {
+    "submit": "Nộp hồ sơ", "register": "Tiếp nhận", "accept": "Tiếp nhận", "reject": "Từ chối",
+    "assign": "Phân công xử lý", "request_supplement": "Yêu cầu bổ sung", "supplement": "Bổ sung hồ sơ",
+    "transfer": "Chuyển xử lý", "apologise": "Xin lỗi và hẹn lại", "request_payment": "Yêu cầu nộp phí, lệ phí",
+    "confirm_payment": "Xác nhận đã nộp phí", "resolve": "Giải quyết", "return": "Trả kết quả",
+    "withdraw": "Rút hồ sơ",
+}
+ROLE_TITLES = {
+    "clerk": "Cán bộ một cửa", "specialist": "Chuyên viên", "leader": "Lãnh đạo", "applicant": "Người nộp hồ sơ",
+    "portal": "Cổng Dịch vụ công quốc gia", "payment_callback": "Hệ thống thanh toán",
+}
+FEE_BEFORE, FEE_NONE, KIND_LE_PHI = "1", "3", "2"
+
+
+@dataclass
+class SyncItem:
+    key: str  # the outbox row's idempotency key (event id)
+    dossier_code: str
+    is_update: bool  # DongBoHoSoMC isUpdating: False for the event that created the dossier
+    record: dict[str, Any]
+    progress: dict[str, Any]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _date(value: datetime | None) -> str:
+    return portal_time(value) or ""
+
+
+def _amount(value: Any) -> int:
+    try:
+        return int(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return 0
+
+
+def _note(payload: dict[str, Any]) -> str:
+    return _text(payload.get("reason") or payload.get("note") or "")
+
+
+class _Context:
+    """Everything the batch's records need, in five queries."""
+
+    def __init__(self, messages: list[OutgoingMessage]) -> None:
+        event_ids = [m.event_id for m in messages]
+        self.events = {e.pk: e for e in DossierEvent.objects.filter(pk__in=event_ids).select_related("actor", "agency")}
+        dossier_ids = {e.dossier_id for e in self.events.values()}
+        self.dossiers = {d.pk: d for d in Dossier.objects.filter(pk__in=dossier_ids).only(
+            "id", "applicant_email", "applicant_phone", "applicant_address", "submitted_at", "received_at")}
+        self.documents: dict[int, list[DossierDocument]] = defaultdict(list)
+        for doc in DossierDocument.objects.filter(dossier_id__in=dossier_ids).only(
+                "id", "dossier_id", "document_type", "stage", "original_name", "uploaded_at").order_by("id"):
+            self.documents[doc.dossier_id].append(doc)
+        self.pauses: dict[int, list[DossierPause]] = defaultdict(list)
+        for pause in DossierPause.objects.filter(dossier_id__in=dossier_ids).order_by("started_at", "id"):
+            self.pauses[pause.dossier_id].append(pause)
+        self.history: dict[int, list[DossierEvent]] = defaultdict(list)  # the events the lists are made of
+        for event in DossierEvent.objects.filter(
+            dossier_id__in=dossier_ids, action__in=["request_supplement", "supplement", "request_payment", "return"]
+        ).select_related("actor").order_by("id"):
+            self.history[event.dossier_id].append(event)
+
+
+def build(messages: list[OutgoingMessage]) -> list[SyncItem]:
+    """One SyncItem per message (in order); messages whose event has gone are skipped."""
+    context = _Context(messages)
+    items = []
+    for message in messages:
+        event = context.events.get(message.event_id)
+        if event is None:
+            continue
+        items.append(_item(message, event, context))
+    return items
+
+
+def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> SyncItem:
+    p = message.payload
+    dossier = context.dossiers.get(event.dossier_id)
+    history = [e for e in context.history[event.dossier_id] if e.pk <= event.pk]
+    returned = next((e for e in reversed(history) if e.action == "return"), None)
+    progress_payload = p.get("TienDo") or {}
+    record: dict[str, Any] = {
+        "MaHoSo": p.get("MaHoSo"),
+        "MaTTHC": p.get("MaTTHC"),
+        "TenTTHC": p.get("TenTTHC"),
+        "MaLinhVuc": p.get("MaLinhVuc"),
+        "TenLinhVuc": p.get("TenLinhVuc"),
+        "SoBienNhan": p.get("SoBienNhan") or p.get("MaHoSo"),
+        "ChuHoSo": p.get("ChuHoSo"),
+        "LoaiDoiTuong": "1" if _text(p.get("LoaiDoiTuong")) in ("", "1") else "2",
+        "MaDoiTuong": _text(p.get("MaDoiTuong")),
+        "ThongTinKhac": p.get("ThongTinKhac") or (dossier.applicant_address if dossier else ""),
+        "Email": p.get("Email") or (dossier.applicant_email if dossier else ""),
+        "Fax": _text(p.get("Fax")),
+        "SoDienThoai": p.get("SoDienThoai") or (dossier.applicant_phone if dossier else ""),
+        "TrichYeuHoSo": p.get("TrichYeuHoSo") or f"{p.get('TenTTHC')} – {p.get('ChuHoSo')}",
+        "NgayTiepNhan": _text(p.get("NgayTiepNhan")),
+        "NgayHenTra": _text(p.get("NgayHenTra")),
+        "TrangThaiHoSo": p.get("TrangThaiHoSo"),
+        "NgayTra": _text(p.get("NgayTra")),
+        "ThongTinTra": _note(returned.payload) if returned else "",
+        "HinhThuc": "1" if returned and returned.payload.get("method") == "post" else "0",
+        "NgayKetThucXuLy": _text(p.get("NgayKetThucXuLy")),
+        "DonViXuLy": p.get("DonViXuLy"),
+        "MaDonViXuLy": p.get("MaDonViXuLy"),
+        "GhiChu": _note(event.payload or {}),
+        "KenhThucHien": p.get("KenhThucHien"),
+        "TaiLieuNop": [],
+        "DanhSachLePhi": _fees(p, history),
+        "DanhSachTepDinhKemKhac": [],
+        "DanhSachHoSoBoSung": _supplements(event, context.pauses[event.dossier_id], history),
+        "DanhSachGiayToKetQua": [],
+    }
+    for doc in context.documents[event.dossier_id]:
+        if doc.uploaded_at > event.at:
+            continue  # uploaded by a later event
+        if doc.stage == DossierDocument.Stage.RESULT:
+            record["DanhSachGiayToKetQua"].append({
+                "TenGiayTo": doc.original_name, "MaThanhPhanHoSo": doc.document_type, "GiayToId": doc.pk,
+                "DuongDanTepTinKetQua": document_url(doc.pk)})
+        else:
+            record["TaiLieuNop"].append({
+                "TepDinhKemId": doc.pk, "TenTepDinhKem": doc.original_name, "IsDeleted": False,
+                "MaThanhPhanHoSo": doc.document_type, "DuongDanTaiTepTin": document_url(doc.pk)})
+    actor = event.actor
+    started = (dossier.received_at or dossier.submitted_at) if dossier else None
+    progress = {
+        "MaHoSo": p.get("MaHoSo"),
+        "NguoiXuLy": (actor.full_name or actor.username) if actor else ROLE_TITLES.get(event.actor_role, ""),
+        "ChucDanh": ROLE_TITLES.get(event.actor_role, event.actor_role),
+        "ThoiDiemXuLy": progress_payload.get("ThoiDiemXuLy") or _date(event.at),
+        "PhongBanXuLy": event.agency.name,
+        "NoiDungXuLy": _progress_text(event),
+        "TrangThai": p.get("TrangThaiHoSo"),
+        "NgayBatDau": _date(started if started and started <= event.at else None),
+        "NgayKetThucTheoQuyDinh": _text(p.get("NgayHenTra")),
+        "TienDoId": event.pk,
+    }
+    return SyncItem(key=message.key, dossier_code=_text(p.get("MaHoSo")),
+                    is_update=event.action not in CREATING_ACTIONS, record=record, progress=progress)
+
+
+def _progress_text(event: DossierEvent) -> str:
+    label = ACTION_LABELS.get(event.action, event.action)
+    note = _note(event.payload or {})
+    return f"{label}: {note}" if note else label
+
+
+def _fees(p: dict[str, Any], history: list[DossierEvent]) -> list[dict[str, Any]]:
+    requests = [e for e in history if e.action == "request_payment"]
+    if not requests:
+        return []
+    latest = requests[-1].payload or {}
+    items = latest.get("items") or [{"name": "Phí, lệ phí", "amount": latest.get("amount")}]
+    return [{
+        "TenPhiLePhi": _text(item.get("name")), "MaPhiLePhi": _text(item.get("code") or f"{p.get('MaTTHC')}-{i + 1}"),
+        "HinhThucThu": FEE_BEFORE if _amount(item.get("amount")) > 0 else FEE_NONE,
+        "Gia": _amount(item.get("amount")), "LoaiPhiLePhi": KIND_LE_PHI,
+    } for i, item in enumerate(items)]
+
+
+def _supplements(event: DossierEvent, pauses: list[DossierPause], history: list[DossierEvent]) -> list[dict]:
+    """One entry per supplement round opened up to this event; the answer only once it came."""
+    requests = [e for e in history if e.action == "request_supplement"]
+    answers = [e for e in history if e.action == "supplement"]
+    rounds = []
+    for index, pause in enumerate(p for p in pauses if p.started_at <= event.at):
+        request = requests[index] if index < len(requests) else None
+        ended = pause.ended_at if pause.ended_at and pause.ended_at <= event.at else None
+        answer = answers[index] if ended and index < len(answers) else None
+        requester = request.actor if request else None
+        receiver = answer.actor if answer else None
+        rounds.append({
+            "HoSoBoSungId": pause.pk,
+            "NguoiYeuCauBoSung": (requester.full_name or requester.username) if requester else "",
+            "NoiDungBoSung": pause.reason,
+            "NgayBoSung": _date(pause.started_at),
+            "NguoiTiepNhanBoSung": (receiver.full_name or receiver.username) if receiver else "",
+            "ThongTinTiepNhan": _note(answer.payload) if answer else "",
+            "NgayTiepNhanBoSung": _date(ended),
+            "TrangThaiBoSung": 1 if ended else 0,
+            "DanhSachGiayToBoSung": [{"TenGiayTo": _text(item)} for item in pause.requested_items or []],
+            "DanhSachLePhiBoSung": [],
+            "NgayHenTraTruoc": _date(pause.due_at_before),
+            "NgayHenTraMoi": _date(pause.due_at_after if ended else None),
+        })
+    return rounds
