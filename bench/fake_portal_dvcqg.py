@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fake_portal import FakePortal  # noqa: E402
+from bench.fake_portal import FakePortal
 
 AUTH_PATH = "/mapi/login"
 DATE = re.compile(r"^\d{14}$")

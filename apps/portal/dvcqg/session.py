@@ -100,6 +100,9 @@ class SessionStore:
             current = cached()  # renewed while we waited for the lock?
             if current and current["session"] != stale:
                 return current["session"]
+            failed = cache.get(FAILED_KEY)  # refused a moment ago: do not try the same password again
+            if failed:
+                raise LoginFailed(str(failed))
             try:
                 session = self._login()
             except LoginFailed as exc:
