@@ -28,7 +28,11 @@ class PortalCallError(Exception):
 
 
 class LoginFailed(PortalCallError):
-    """The portal refused the login (or could not be reached for it)."""
+    """The portal refused the login (`refused`: it answered no) or could not be reached for it."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 def code_of(document: Any) -> str | None:
@@ -140,7 +144,7 @@ class PortalClient:
         session = document.get("session") if isinstance(document, dict) else None
         if status in (401, 403) or not is_ok_code(code_of(document)) or not session:
             raise LoginFailed(f"login refused (HTTP {status}, error_code {code_of(document)}): "
-                              f"{message_of(document) or _snippet(json.dumps(document).encode())}")
+                              f"{message_of(document) or _snippet(json.dumps(document).encode())}", refused=True)
         return str(session)
 
     def call(self, service: str, session: str, body: dict[str, Any] | None = None,

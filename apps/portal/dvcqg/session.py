@@ -7,8 +7,9 @@
   PORTAL_SESSION_RENEW_MARGIN, so it is replaced before the portal would refuse it.
 - Renewed on an auth error: `renew(stale)` drops the stale session (only if it is still the cached
   one: another worker may have renewed already) and logs in under the same lock.
-- A refused login is remembered for a few seconds, so waiting workers fail fast with the portal's
-  message instead of each trying the same wrong password.
+- A refused login (the portal answered no) is remembered for a few seconds, so waiting workers
+  fail fast with the portal's message instead of each trying the same wrong password; a portal that
+  could not be reached is tried again at the next attempt.
 - Without a reachable cache, each process logs in on its own (logged): delivery goes on.
 """
 from __future__ import annotations
@@ -90,7 +91,7 @@ class SessionStore:
             if current and current["session"] != stale:
                 return current["session"]
             if failed:
-                raise LoginFailed(str(failed))
+                raise LoginFailed(str(failed), refused=True)
             if time.monotonic() > deadline:
                 raise LoginFailed("timed out waiting for another worker's portal login")
             time.sleep(POLL_SECONDS)
@@ -102,11 +103,12 @@ class SessionStore:
                 return current["session"]
             failed = cache.get(FAILED_KEY)  # refused a moment ago: do not try the same password again
             if failed:
-                raise LoginFailed(str(failed))
+                raise LoginFailed(str(failed), refused=True)
             try:
                 session = self._login()
             except LoginFailed as exc:
-                cache.set(FAILED_KEY, str(exc), timeout=FAILED_SECONDS)
+                if exc.refused:  # a wrong password stays wrong; an unreachable portal may be back at once
+                    cache.set(FAILED_KEY, str(exc), timeout=FAILED_SECONDS)
                 raise
             cache.delete(FAILED_KEY)
             cache.set(SESSION_KEY, {"session": session, "obtained_at": timezone.now().isoformat()},
