@@ -72,26 +72,47 @@ def _note(payload: dict[str, Any]) -> str:
     return _text(payload.get("reason") or payload.get("note") or "")
 
 
+@dataclass
+class _Event:
+    """The columns of a dossier event the records use (read as tuples: no model instances)."""
+
+    pk: int
+    dossier_id: int
+    action: str
+    actor_role: str
+    at: datetime
+    payload: dict[str, Any]
+    actor_name: str
+    agency_name: str = ""
+
+
+def _events(queryset, *, with_agency: bool = False) -> list[_Event]:
+    rows = queryset.values_list("id", "dossier_id", "action", "actor_role", "at", "payload", "actor__full_name",
+                                "actor__username", *(("agency__name",) if with_agency else ()))
+    return [_Event(pk, dossier_id, action, role, at, payload or {}, full_name or username or "", *rest)
+            for pk, dossier_id, action, role, at, payload, full_name, username, *rest in rows]
+
+
 class _Context:
-    """Everything the batch's records need, in five queries."""
+    """Everything the batch's records need, in five queries of plain tuples."""
 
     def __init__(self, messages: list[OutgoingMessage]) -> None:
-        event_ids = [m.event_id for m in messages]
-        self.events = {e.pk: e for e in DossierEvent.objects.filter(pk__in=event_ids).select_related("actor", "agency")}
+        self.events = {e.pk: e for e in _events(DossierEvent.objects.filter(pk__in=[m.event_id for m in messages]),
+                                                      with_agency=True)}
         dossier_ids = {e.dossier_id for e in self.events.values()}
-        self.dossiers = {d.pk: d for d in Dossier.objects.filter(pk__in=dossier_ids).only(
+        self.dossiers = {row[0]: row for row in Dossier.objects.filter(pk__in=dossier_ids).values_list(
             "id", "applicant_email", "applicant_phone", "applicant_address", "submitted_at", "received_at")}
-        self.documents: dict[int, list[DossierDocument]] = defaultdict(list)
-        for doc in DossierDocument.objects.filter(dossier_id__in=dossier_ids).only(
-                "id", "dossier_id", "document_type", "stage", "original_name", "uploaded_at").order_by("id"):
-            self.documents[doc.dossier_id].append(doc)
+        self.documents: dict[int, list[tuple]] = defaultdict(list)
+        for row in DossierDocument.objects.filter(dossier_id__in=dossier_ids).order_by("id").values_list(
+                "id", "dossier_id", "document_type", "stage", "original_name", "uploaded_at"):
+            self.documents[row[1]].append(row)
         self.pauses: dict[int, list[DossierPause]] = defaultdict(list)
         for pause in DossierPause.objects.filter(dossier_id__in=dossier_ids).order_by("started_at", "id"):
             self.pauses[pause.dossier_id].append(pause)
-        self.history: dict[int, list[DossierEvent]] = defaultdict(list)  # the events the lists are made of
-        for event in DossierEvent.objects.filter(
+        self.history: dict[int, list[_Event]] = defaultdict(list)  # the events the lists are made of
+        for event in _events(DossierEvent.objects.filter(
             dossier_id__in=dossier_ids, action__in=["request_supplement", "supplement", "request_payment", "return"]
-        ).select_related("actor").order_by("id"):
+        ).order_by("id")):
             self.history[event.dossier_id].append(event)
 
 
@@ -107,9 +128,9 @@ def build(messages: list[OutgoingMessage]) -> list[SyncItem]:
     return items
 
 
-def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> SyncItem:
+def _item(message: OutgoingMessage, event: _Event, context: _Context) -> SyncItem:
     p = message.payload
-    dossier = context.dossiers.get(event.dossier_id)
+    _, email, phone, address, submitted_at, received_at = context.dossiers.get(event.dossier_id) or (None,) * 6
     history = [e for e in context.history[event.dossier_id] if e.pk <= event.pk]
     returned = next((e for e in reversed(history) if e.action == "return"), None)
     progress_payload = p.get("TienDo") or {}
@@ -123,10 +144,10 @@ def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> S
         "ChuHoSo": p.get("ChuHoSo"),
         "LoaiDoiTuong": "1" if _text(p.get("LoaiDoiTuong")) in ("", "1") else "2",
         "MaDoiTuong": _text(p.get("MaDoiTuong")),
-        "ThongTinKhac": p.get("ThongTinKhac") or (dossier.applicant_address if dossier else ""),
-        "Email": p.get("Email") or (dossier.applicant_email if dossier else ""),
+        "ThongTinKhac": p.get("ThongTinKhac") or address or "",
+        "Email": p.get("Email") or email or "",
         "Fax": _text(p.get("Fax")),
-        "SoDienThoai": p.get("SoDienThoai") or (dossier.applicant_phone if dossier else ""),
+        "SoDienThoai": p.get("SoDienThoai") or phone or "",
         "TrichYeuHoSo": p.get("TrichYeuHoSo") or f"{p.get('TenTTHC')} – {p.get('ChuHoSo')}",
         "NgayTiepNhan": _text(p.get("NgayTiepNhan")),
         "NgayHenTra": _text(p.get("NgayHenTra")),
@@ -137,7 +158,7 @@ def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> S
         "NgayKetThucXuLy": _text(p.get("NgayKetThucXuLy")),
         "DonViXuLy": p.get("DonViXuLy"),
         "MaDonViXuLy": p.get("MaDonViXuLy"),
-        "GhiChu": _note(event.payload or {}),
+        "GhiChu": _note(event.payload),
         "KenhThucHien": p.get("KenhThucHien"),
         "TaiLieuNop": [],
         "DanhSachLePhi": _fees(p, history),
@@ -145,25 +166,24 @@ def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> S
         "DanhSachHoSoBoSung": _supplements(event, context.pauses[event.dossier_id], history),
         "DanhSachGiayToKetQua": [],
     }
-    for doc in context.documents[event.dossier_id]:
-        if doc.uploaded_at > event.at:
+    for doc_id, _, document_type, stage, name, uploaded_at in context.documents[event.dossier_id]:
+        if uploaded_at > event.at:
             continue  # uploaded by a later event
-        if doc.stage == DossierDocument.Stage.RESULT:
+        if stage == DossierDocument.Stage.RESULT:
             record["DanhSachGiayToKetQua"].append({
-                "TenGiayTo": doc.original_name, "MaThanhPhanHoSo": doc.document_type, "GiayToId": doc.pk,
-                "DuongDanTepTinKetQua": document_url(doc.pk)})
+                "TenGiayTo": name, "MaThanhPhanHoSo": document_type, "GiayToId": doc_id,
+                "DuongDanTepTinKetQua": document_url(doc_id)})
         else:
             record["TaiLieuNop"].append({
-                "TepDinhKemId": doc.pk, "TenTepDinhKem": doc.original_name, "IsDeleted": False,
-                "MaThanhPhanHoSo": doc.document_type, "DuongDanTaiTepTin": document_url(doc.pk)})
-    actor = event.actor
-    started = (dossier.received_at or dossier.submitted_at) if dossier else None
+                "TepDinhKemId": doc_id, "TenTepDinhKem": name, "IsDeleted": False,
+                "MaThanhPhanHoSo": document_type, "DuongDanTaiTepTin": document_url(doc_id)})
+    started = received_at or submitted_at
     progress = {
         "MaHoSo": p.get("MaHoSo"),
-        "NguoiXuLy": (actor.full_name or actor.username) if actor else ROLE_TITLES.get(event.actor_role, ""),
+        "NguoiXuLy": event.actor_name or ROLE_TITLES.get(event.actor_role, ""),
         "ChucDanh": ROLE_TITLES.get(event.actor_role, event.actor_role),
         "ThoiDiemXuLy": progress_payload.get("ThoiDiemXuLy") or _date(event.at),
-        "PhongBanXuLy": event.agency.name,
+        "PhongBanXuLy": event.agency_name,
         "NoiDungXuLy": _progress_text(event),
         "TrangThai": p.get("TrangThaiHoSo"),
         "NgayBatDau": _date(started if started and started <= event.at else None),
@@ -174,13 +194,13 @@ def _item(message: OutgoingMessage, event: DossierEvent, context: _Context) -> S
                     is_update=event.action not in CREATING_ACTIONS, record=record, progress=progress)
 
 
-def _progress_text(event: DossierEvent) -> str:
+def _progress_text(event: _Event) -> str:
     label = ACTION_LABELS.get(event.action, event.action)
-    note = _note(event.payload or {})
+    note = _note(event.payload)
     return f"{label}: {note}" if note else label
 
 
-def _fees(p: dict[str, Any], history: list[DossierEvent]) -> list[dict[str, Any]]:
+def _fees(p: dict[str, Any], history: list[_Event]) -> list[dict[str, Any]]:
     requests = [e for e in history if e.action == "request_payment"]
     if not requests:
         return []
@@ -193,7 +213,7 @@ def _fees(p: dict[str, Any], history: list[DossierEvent]) -> list[dict[str, Any]
     } for i, item in enumerate(items)]
 
 
-def _supplements(event: DossierEvent, pauses: list[DossierPause], history: list[DossierEvent]) -> list[dict]:
+def _supplements(event: _Event, pauses: list[DossierPause], history: list[_Event]) -> list[dict]:
     """One entry per supplement round opened up to this event; the answer only once it came."""
     requests = [e for e in history if e.action == "request_supplement"]
     answers = [e for e in history if e.action == "supplement"]
@@ -202,14 +222,12 @@ def _supplements(event: DossierEvent, pauses: list[DossierPause], history: list[
         request = requests[index] if index < len(requests) else None
         ended = pause.ended_at if pause.ended_at and pause.ended_at <= event.at else None
         answer = answers[index] if ended and index < len(answers) else None
-        requester = request.actor if request else None
-        receiver = answer.actor if answer else None
         rounds.append({
             "HoSoBoSungId": pause.pk,
-            "NguoiYeuCauBoSung": (requester.full_name or requester.username) if requester else "",
+            "NguoiYeuCauBoSung": request.actor_name if request else "",
             "NoiDungBoSung": pause.reason,
             "NgayBoSung": _date(pause.started_at),
-            "NguoiTiepNhanBoSung": (receiver.full_name or receiver.username) if receiver else "",
+            "NguoiTiepNhanBoSung": answer.actor_name if answer else "",
             "ThongTinTiepNhan": _note(answer.payload) if answer else "",
             "NgayTiepNhanBoSung": _date(ended),
             "TrangThaiBoSung": 1 if ended else 0,
