@@ -145,7 +145,9 @@ def test_document_links_are_signed_and_expire(settings, demo, media_root, api):
     other = document_url(document.pk + 1000).removeprefix(settings.PUBLIC_BASE_URL)
     assert api.get(other).status_code == 404
     settings.PORTAL_FILE_URL_SECONDS = -1  # every link is now too old
-    assert api.get(path).status_code == 410
+    response = api.get(path)
+    assert response.status_code == 410 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "link_expired"
 
 
 # --- the session -------------------------------------------------------------------------------

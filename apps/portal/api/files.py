@@ -19,12 +19,12 @@ from ..files import document_id_from_token
 class LinkExpired(APIException):
     status_code = 410
     default_detail = "This download link has expired; the portal receives a fresh one with the next sync."
-    default_code = "not_found"
+    default_code = "link_expired"
 
 
 @extend_schema(
     tags=["portal"], summary="A dossier document behind a signed, expiring link (no account needed)",
-    responses={200: OpenApiResponse(OpenApiTypes.BINARY), 404: OpenApiResponse(description="Bad link"),
+    responses={(200, "*/*"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Bad link"),
                410: OpenApiResponse(description="Link expired")},
 )
 class PortalDocumentDownloadView(APIView):
