@@ -31,7 +31,6 @@ import argparse
 import json
 import re
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -39,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.fake_portal import FakePortal
+from bench.fake_portal import FakePortal, serve
 
 AUTH_PATH = "/mapi/login"
 DATE = re.compile(r"^\d{14}$")
@@ -99,30 +98,12 @@ class FakeDvcqgPortal(FakePortal):
                 "PORTAL_SERVICE_ENDPOINT": "/mapi/g", "PORTAL_USERNAME": self.username,
                 "PORTAL_PASSWORD": self.password, "PORTAL_AGENCY_CODE": self.agency_code}
 
-    def keys_by_dossier(self) -> dict[str, list[int]]:
-        with self.lock:
-            result: dict[str, list[int]] = {}
-            for key in self.order:
-                message = self.messages[key]
-                result.setdefault(message["dossier"], []).append(int(message["event_id"]))
-            return result
-
     # --- serving -------------------------------------------------------------------------------
 
     def handle_sync(self, handler: Any, body: bytes) -> None:
         with self.lock:
-            self.requests += 1
-            mode = self.mode
-            failing = self.fail_next > 0 or mode == "error"
-            if self.fail_next > 0:
-                self.fail_next -= 1
-            if failing or mode == "drop":
-                self.refused_requests += 1
-        if mode == "drop" and not failing:
-            handler.close_connection = True
-            return
-        if failing:
-            handler._json(self.error_status, {"error_code": "500", "message": "told to fail"})
+            mode, failing = self._fate()
+        if self._misbehaved(handler, mode, failing, {"error_code": "500", "message": "told to fail"}):
             return
         try:
             document = json.loads(body or b"{}")
@@ -263,14 +244,8 @@ def main() -> None:
     portal = FakeDvcqgPortal(username=args.username, password=args.password, agency_code=args.agency_code,
                              session_ttl=args.session_ttl, host=args.host, port=args.port, catalog=catalog).start()
     print("fake portal (dvcqg) listening: " + " ".join(f"{k}={v}" for k, v in portal.settings().items()), flush=True)
-    try:
-        while True:
-            time.sleep(10)
-            print(json.dumps(portal.stats()), flush=True)
-    except KeyboardInterrupt:
-        portal.stop()
+    serve(portal)
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "fake-portal-dvcqg"
     main()
