@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from apps.dossiers.models import Dossier, DossierDocument, DossierEvent, DossierPause
+from onestop import events as ev
 
 from ..files import document_url
 from ..payloads import portal_time
@@ -68,10 +69,6 @@ def _amount(value: Any) -> int:
         return 0
 
 
-def _note(payload: dict[str, Any]) -> str:
-    return _text(payload.get("reason") or payload.get("note") or "")
-
-
 @dataclass
 class _Event:
     """The columns of a dossier event the records use (read as tuples: no model instances)."""
@@ -81,7 +78,7 @@ class _Event:
     action: str
     actor_role: str
     at: datetime
-    payload: dict[str, Any]
+    payload: ev.Payload  # typed (onestop/events.py)
     actor_name: str
     agency_name: str = ""
 
@@ -89,7 +86,8 @@ class _Event:
 def _events(queryset, *, with_agency: bool = False) -> list[_Event]:
     rows = queryset.values_list("id", "dossier_id", "action", "actor_role", "at", "payload", "actor__full_name",
                                 "actor__username", *(("agency__name",) if with_agency else ()))
-    return [_Event(pk, dossier_id, action, role, at, payload or {}, full_name or username or "", *rest)
+    return [_Event(pk, dossier_id, action, role, at, ev.payload_from_json(action, payload),
+                   full_name or username or "", *rest)
             for pk, dossier_id, action, role, at, payload, full_name, username, *rest in rows]
 
 
@@ -153,12 +151,12 @@ def _item(message: OutgoingMessage, event: _Event, context: _Context) -> SyncIte
         "NgayHenTra": _text(p.get("NgayHenTra")),
         "TrangThaiHoSo": p.get("TrangThaiHoSo"),
         "NgayTra": _text(p.get("NgayTra")),
-        "ThongTinTra": _note(returned.payload) if returned else "",
-        "HinhThuc": "1" if returned and returned.payload.get("method") == "post" else "0",
+        "ThongTinTra": ev.payload_text(returned.payload) if returned else "",
+        "HinhThuc": "1" if returned and getattr(returned.payload, "method", "") == "post" else "0",
         "NgayKetThucXuLy": _text(p.get("NgayKetThucXuLy")),
         "DonViXuLy": p.get("DonViXuLy"),
         "MaDonViXuLy": p.get("MaDonViXuLy"),
-        "GhiChu": _note(event.payload),
+        "GhiChu": ev.payload_text(event.payload),
         "KenhThucHien": p.get("KenhThucHien"),
         "TaiLieuNop": [],
         "DanhSachLePhi": _fees(p, history),
@@ -196,7 +194,7 @@ def _item(message: OutgoingMessage, event: _Event, context: _Context) -> SyncIte
 
 def _progress_text(event: _Event) -> str:
     label = ACTION_LABELS.get(event.action, event.action)
-    note = _note(event.payload)
+    note = ev.payload_text(event.payload)
     return f"{label}: {note}" if note else label
 
 
@@ -204,12 +202,13 @@ def _fees(p: dict[str, Any], history: list[_Event]) -> list[dict[str, Any]]:
     requests = [e for e in history if e.action == "request_payment"]
     if not requests:
         return []
-    latest = requests[-1].payload or {}
-    items = latest.get("items") or [{"name": "Phí, lệ phí", "amount": latest.get("amount")}]
+    latest = requests[-1].payload
+    assert isinstance(latest, ev.PaymentRequested)
+    items = latest.items or (ev.FeeItem(name="Phí, lệ phí", amount=latest.amount),)
     return [{
-        "TenPhiLePhi": _text(item.get("name")), "MaPhiLePhi": _text(item.get("code") or f"{p.get('MaTTHC')}-{i + 1}"),
-        "HinhThucThu": FEE_BEFORE if _amount(item.get("amount")) > 0 else FEE_NONE,
-        "Gia": _amount(item.get("amount")), "LoaiPhiLePhi": KIND_LE_PHI,
+        "TenPhiLePhi": item.name, "MaPhiLePhi": f"{p.get('MaTTHC')}-{i + 1}",
+        "HinhThucThu": FEE_BEFORE if _amount(item.amount) > 0 else FEE_NONE,
+        "Gia": _amount(item.amount), "LoaiPhiLePhi": KIND_LE_PHI,
     } for i, item in enumerate(items)]
 
 
@@ -228,7 +227,7 @@ def _supplements(event: _Event, pauses: list[DossierPause], history: list[_Event
             "NoiDungBoSung": pause.reason,
             "NgayBoSung": _date(pause.started_at),
             "NguoiTiepNhanBoSung": answer.actor_name if answer else "",
-            "ThongTinTiepNhan": _note(answer.payload) if answer else "",
+            "ThongTinTiepNhan": ev.payload_text(answer.payload) if answer else "",
             "NgayTiepNhanBoSung": _date(ended),
             "TrangThaiBoSung": 1 if ended else 0,
             "DanhSachGiayToBoSung": [{"TenGiayTo": _text(item)} for item in pause.requested_items or []],
