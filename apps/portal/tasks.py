@@ -32,3 +32,13 @@ def purge_outbox() -> int:
 def purge_signatures() -> int:
     """Forget accepted inbound signatures once their timestamps are out of the window (replay protection)."""
     return portal_signature_purge()
+
+
+@shared_task(name="portal.pull_catalog", ignore_result=True)
+def pull_catalog() -> dict:
+    """Nightly (beat): the portal's catalogue through `catalog_import`; only with PORTAL_TRANSPORT=dvcqg."""
+    if settings.PORTAL_TRANSPORT != "dvcqg" or not settings.PORTAL_ADAPTER_URL:
+        return {"disabled": True}
+    from .dvcqg.catalog import catalog_pull
+
+    return catalog_pull().as_dict()
