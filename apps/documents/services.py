@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from apps.dossiers.models import Dossier, DossierEvent
 from onestop.lifecycle import Action
+from onestop.text import without_forbidden
 
 from .forms import Form, file_name
 from .models import DocumentMail
@@ -98,9 +99,12 @@ def document_mail_schedule(*, event: DossierEvent, dossier: Dossier) -> Document
 def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:
     dossier = mail.dossier
     agency = mail.event.agency
+    # Stored text is rendered without control characters, as in the PDF (onestop.text).
     values = {
-        "name": dossier.applicant_name, "agency": agency.name, "code": dossier.code,
-        "procedure": dossier.procedure.name,
+        key: without_forbidden(value) for key, value in {
+            "name": dossier.applicant_name, "agency": agency.name, "code": dossier.code,
+            "procedure": dossier.procedure.name,
+        }.items()
     }
     message = EmailMessage(
         subject=SUBJECTS[mail.form].format(**values),
