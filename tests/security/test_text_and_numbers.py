@@ -8,6 +8,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
+from apps.accounts.models import User
 from apps.common.numbers import BIGINT_MAX, bounded_int
 from apps.dossiers.models import Dossier, DossierEvent
 from onestop.text import forbidden_character, without_forbidden
@@ -122,8 +123,18 @@ NUMBERS = {"huge": "9" * 30, "4301-digits": "9" * 4301, "negative": "-1", "leadi
 @pytest.mark.parametrize("value", list(NUMBERS.values()), ids=list(NUMBERS))
 def test_dashboard_numbers_are_bounded(demo, param, value):
     client = Client()
-    client.force_login(__import__("apps.accounts.models", fromlist=["User"]).User.objects.get(username="supervisor"))
+    client.force_login(User.objects.get(username="supervisor"))
     period = {"month": "month", "quarter": "quarter"}.get(param, "year")
     response = client.get("/dashboard/", {"period": period, param: value})
     assert response.status_code == 400
     assert "Phải là số nguyên" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scope", ["000.00.17\u0007.H29", "000.00\n.17.H29", "\u001b[31m"])
+def test_dashboard_text_parameters_refuse_control_characters(demo, scope):
+    client = Client()
+    client.force_login(User.objects.get(username="supervisor"))
+    response = client.get("/dashboard/", {"scope": scope})
+    assert response.status_code == 400
+    assert "U+" in response.content.decode()
