@@ -703,3 +703,22 @@ def test_catalogue_search_finds_nfd_queries(url, q, expected_code, api, demo):
         response = api.get(url, {"q": query})
         assert response.status_code == 200
         assert expected_code in [row["code"] for row in response.json()["results"]], query
+
+
+# --- If-None-Match: compared as text, never parsed; a hostile number is just another tag ------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", list(NUMBERS.values()), ids=list(NUMBERS))
+@pytest.mark.parametrize("path", ["", "history/", "receipt/"])
+def test_if_none_match_with_a_hostile_number_is_a_full_read(value, path, media_root, register, as_user):
+    dossier = register().json()
+    for tag in (f'"{dossier["id"]}.{value}"', f'"{value}.1"', f'W/"{value}.{value}"'):
+        response = as_user(CLERK).get(f"/api/v1/dossiers/{dossier['id']}/{path}", HTTP_IF_NONE_MATCH=tag)
+        assert response.status_code == 200, (tag[:40], response.content[:200])
+    current = as_user(CLERK).get(f"/api/v1/dossiers/{dossier['id']}/{path}", HTTP_IF_NONE_MATCH=dossier_etag(dossier))
+    assert current.status_code == 304
+
+
+def dossier_etag(dossier: dict) -> str:
+    return f'"{dossier["id"]}.{dossier["version"]}"'
