@@ -13,9 +13,9 @@ from apps.common.numbers import BIGINT_MAX, bounded_int
 from apps.dossiers.models import Dossier, DossierEvent
 from onestop.text import forbidden_character, without_forbidden
 
-# simplejwt's own serializers: their fields are DRF's, the JSON parser refuses control characters in
+# simplejwt's own serializer: its fields are DRF's, the JSON parser refuses control characters in
 # them (tests/hardening: sign-in-username-control).
-THIRD_PARTY = {"RolesTokenObtainPairRequest", "TokenRefreshRequest"}
+THIRD_PARTY = {"RolesTokenObtainPairRequest"}
 
 
 def _text_fields(serializer, prefix=""):
