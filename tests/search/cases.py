@@ -50,9 +50,11 @@ def run_searches(searches: dict[str, set[str]]) -> dict[str, dict[str, list[str]
 
     found: dict[str, dict[str, list[str]]] = {}
     for text in searches:
-        found[text] = {"queue": sorted(search_queue(Dossier.objects.all(), text).values_list("applicant_name", flat=True))}
+        names = search_queue(Dossier.objects.all(), text).values_list("applicant_name", flat=True)
+        found[text] = {"queue": sorted(names)}
     for text in CATALOG_SEARCHES:
-        found[text] = {"catalog": sorted(procedure_search(Procedure.objects.all(), text).values_list("code", flat=True))}
+        codes = procedure_search(Procedure.objects.all(), text).values_list("code", flat=True)
+        found[text] = {"catalog": sorted(codes)}
     for text in AGENCY_SEARCHES:
         found[text] = {"agencies": sorted(agency_search(Agency.objects.all(), text).values_list("name", flat=True))}
     return found
