@@ -84,6 +84,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Names sort in Vietnamese dictionary order ("Đ" after "D") on PostgreSQL (ICU); SQLite sorts by bytes.
+NAME_COLLATION = "vi-VN-x-icu" if DATABASES["default"]["ENGINE"].endswith("postgresql") else None
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)

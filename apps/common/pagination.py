@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
+ORDERING_PARAM = "ordering"
+
 
 class StableCursorPagination(CursorPagination):
     page_size = 50
@@ -12,6 +14,15 @@ class StableCursorPagination(CursorPagination):
 
     def get_ordering(self, request, queryset, view):  # type: ignore[override]
         # Views name their own ordering; it must end in a unique column so pages never overlap.
+        # A view may offer several (`cursor_orderings`, the first the default), chosen by `?ordering=`.
+        choices = getattr(view, "cursor_orderings", None)
+        if choices:
+            wanted = request.query_params.get(ORDERING_PARAM)
+            if wanted is None:
+                return tuple(next(iter(choices.values())))
+            if wanted not in choices:
+                raise ValidationError({ORDERING_PARAM: [f"One of: {', '.join(choices)}."]})
+            return tuple(choices[wanted])
         ordering = getattr(view, "cursor_ordering", None)
         if ordering:
             return tuple(ordering)
@@ -45,6 +56,14 @@ class StableCursorPagination(CursorPagination):
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
+        choices = getattr(view, "cursor_orderings", None)
+        if choices:
+            parameters.append({
+                "name": ORDERING_PARAM, "required": False, "in": "query",
+                "description": f"Sort order (default `{next(iter(choices))}`); names sort in Vietnamese "
+                               "dictionary order (\"Đ\" after \"D\", tones in order).",
+                "schema": {"type": "string", "enum": list(choices)},
+            })
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": self.max_page_size}

@@ -39,7 +39,7 @@ class AgencyListView(generics.ListAPIView):
     serializer_class = AgencySerializer
     permission_classes = [AllowAny]
     filterset_class = AgencyFilter
-    cursor_ordering = ("path", "id")
+    cursor_orderings = {"path": ("path", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return agency_list()

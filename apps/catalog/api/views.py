@@ -58,7 +58,7 @@ class ProcedureListView(generics.ListAPIView):
     serializer_class = ProcedureSerializer
     permission_classes = [AllowAny]
     filterset_class = ProcedureFilter
-    cursor_ordering = ("code", "id")
+    cursor_orderings = {"code": ("code", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return procedure_list()
@@ -81,7 +81,7 @@ class FieldListView(generics.ListAPIView):
     serializer_class = FieldSerializer
     permission_classes = [AllowAny]
     filterset_class = FieldFilter
-    cursor_ordering = ("code", "id")
+    cursor_orderings = {"code": ("code", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return field_list()
