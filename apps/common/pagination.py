@@ -1,5 +1,6 @@
 """Cursor pagination with a stable, unique ordering declared by each view."""
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
@@ -21,7 +22,7 @@ class StableCursorPagination(CursorPagination):
             if wanted is None:
                 return tuple(next(iter(choices.values())))
             if wanted not in choices:
-                raise ValidationError({ORDERING_PARAM: [f"One of: {', '.join(choices)}."]})
+                raise ValidationError({ORDERING_PARAM: [_("One of: %(choices)s.") % {"choices": ", ".join(choices)}]})
             return tuple(choices[wanted])
         ordering = getattr(view, "cursor_ordering", None)
         if ordering:
@@ -35,7 +36,9 @@ class StableCursorPagination(CursorPagination):
         if raw is None:
             return self.page_size
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
+            raise ValidationError(
+                {self.page_size_query_param: [_("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}]}
+            )
         return int(raw)
 
     def decode_cursor(self, request):

@@ -1,0 +1,84 @@
+"""Find the messages people read in the code: the texts given to errors and problem responses.
+
+Used by tests/i18n/test_catalogues.py (every one has a Vietnamese and an English text) and, run as a
+script, to list the ones the catalogues still lack: `python -m tests.i18n.messages`.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("apps", "onestop", "config")
+
+# Calls whose text arguments reach a person: typed domain errors, DRF's exceptions, problem helpers.
+MESSAGE_CALLS = {
+    "DomainError", "ValidationError", "NotFound", "PermissionDenied", "ParseError", "NotAuthenticated",
+    "AuthenticationFailed", "Throttled", "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable",
+    "bad_request_problem", "_json_problem", "problem_body", "ServiceUnavailable",
+}
+NOT_MESSAGES = {"detail", "code", "field"}  # keyword names whose values are machine codes (field, code)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    path: str
+    line: int
+    formatted: bool  # an f-string: cannot be looked up in a catalogue
+
+
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def _texts(node: ast.AST, path: str):
+    """String constants and f-strings in an argument (inside dicts/lists: their values only)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield Message(node.value, path, node.lineno, False)
+    elif isinstance(node, ast.JoinedStr):
+        yield Message(ast.unparse(node), path, node.lineno, True)
+    elif isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _texts(value, path)
+    elif isinstance(node, (ast.List, ast.Tuple)):
+        for element in node.elts:
+            yield from _texts(element, path)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):  # "… %(x)s" % {...}
+        yield from _texts(node.left, path)
+    elif isinstance(node, ast.Call) and _call_name(node) in {"_", "gettext", "gettext_lazy", "ngettext"}:
+        for argument in node.args[:1]:
+            yield from _texts(argument, path)
+
+
+def find_messages() -> list[Message]:
+    found: list[Message] = []
+    for top in SOURCES:
+        for file in sorted((ROOT / top).rglob("*.py")):
+            if "migrations" in file.parts:
+                continue
+            path = str(file.relative_to(ROOT))
+            for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or _call_name(node) not in MESSAGE_CALLS:
+                    continue
+                arguments = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "detail")]
+                for argument in arguments:
+                    found.extend(m for m in _texts(argument, path) if m.text.strip())
+    return found
+
+
+if __name__ == "__main__":
+    from tests.i18n.catalogues import load_po
+
+    known = load_po("vi")
+    for message in find_messages():
+        if message.formatted:
+            print(f"F {message.path}:{message.line}: {message.text}")
+        elif not known.get(message.text):
+            print(f"{message.path}:{message.line}: {message.text}")
