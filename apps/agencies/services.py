@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
 
 from onestop.errors import DomainError, ErrorCode
 
