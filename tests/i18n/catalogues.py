@@ -15,7 +15,7 @@ def load_po(language: str) -> dict[str, str]:
     entries: dict[str, str] = {}
     current: dict[str, str] = {}
     key = ""
-    for raw in po_path(language).read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in [*po_path(language).read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if line.startswith("msgid "):
             if "msgid" in current:
