@@ -198,13 +198,10 @@ class EventPayloadField(serializers.Field):
 class DossierEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-<<<<<<< HEAD
+    payload = EventPayloadField()
     action_label = LabelField(action_label, source="action")
     from_status_label = LabelField(status_label, source="from_status")
     to_status_label = LabelField(event_status_label, source="*")
-=======
-    payload = EventPayloadField()
->>>>>>> main
 
     class Meta:
         model = DossierEvent
