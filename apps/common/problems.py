@@ -58,6 +58,18 @@ def problem_title(status: int, code: str) -> str:
     return str(title) if title else translated(HTTPStatus(status).phrase)
 
 
+def domain_error_detail(exc: DomainError) -> str:
+    """A domain error's message in the request's language; codes it names (an action, a status) read
+    as their labels."""
+    if not exc.params:
+        return translated(exc.detail)
+    from .labels import action_label, status_label
+
+    labelled = {"action": action_label, "status": status_label}
+    params = {k: (labelled[k](v) or v) if k in labelled else v for k, v in exc.params.items()}
+    return gettext(exc.template) % params
+
+
 def translated(text: Any) -> str:
     """A message in the active language: the code writes English (or Vietnamese labels) once, and the
     catalogues under locale/ hold the other language. Text already translated passes unchanged."""
@@ -164,13 +176,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     instance = request.get_full_path() if request is not None else None
 
     if isinstance(exc, DomainError):
+        detail = domain_error_detail(exc)
         errors = None
         if exc.field:
-            errors = [{"field": exc.field, "code": str(exc.code), "message": exc.detail}]
+            errors = [{"field": exc.field, "code": str(exc.code), "message": detail}]
         body = problem_body(
             status=DOMAIN_STATUS.get(exc.code, 422),
             code=str(exc.code),
-            detail=exc.detail,
+            detail=detail,
             instance=instance,
             errors=errors,
             extra=exc.extra,

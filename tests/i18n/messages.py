@@ -12,12 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("apps", "onestop", "config")
 
-# Calls whose text arguments reach a person: typed domain errors, DRF's exceptions, problem helpers.
+# Calls whose text arguments reach a person: typed domain errors, DRF's exceptions, problem helpers
+# (name -> position of the message argument).
 MESSAGE_CALLS = {
-    "DomainError", "ValidationError", "NotFound", "PermissionDenied", "ParseError", "NotAuthenticated",
-    "AuthenticationFailed", "Throttled", "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable",
-    "bad_request_problem", "_json_problem", "problem_body", "ServiceUnavailable",
-}
+    name: 0 for name in (
+        "DomainError", "InvalidTransition", "ActionNotPermitted", "ValidationError", "NotFound",
+        "PermissionDenied", "ParseError", "NotAuthenticated", "AuthenticationFailed", "Throttled",
+        "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "ServiceUnavailable",
+    )
+} | {"bad_request_problem": 1, "_json_problem": 2, "_invalid": 1}
 NOT_MESSAGES = {"detail", "code", "field"}  # keyword names whose values are machine codes (field, code)
 
 
@@ -67,7 +70,8 @@ def find_messages() -> list[Message]:
             for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
                 if not isinstance(node, ast.Call) or _call_name(node) not in MESSAGE_CALLS:
                     continue
-                arguments = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "detail")]
+                position = MESSAGE_CALLS[_call_name(node)]
+                arguments = [*node.args[position:position + 1], *(k.value for k in node.keywords if k.arg == "detail")]
                 for argument in arguments:
                     found.extend(m for m in _texts(argument, path) if m.text.strip())
     return found

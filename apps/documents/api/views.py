@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
@@ -52,7 +53,8 @@ class DossierFormPdfView(AuditedReadMixin, APIView):
         if dossier is None:
             raise NotFound("No dossier with this id.")
         if form not in Form.values:
-            raise NotFound(f"No form {form!r}; forms: {', '.join(Form.values)}.")
+            forms = ", ".join(Form.values)
+            raise NotFound(_("No form %(form)s; forms: %(forms)s.") % {"form": repr(form), "forms": forms})
         raw_event = request.query_params.get("event")
         event_id = None
         if raw_event is not None:
