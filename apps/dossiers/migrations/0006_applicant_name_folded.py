@@ -32,7 +32,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("common", "0001_search_fold"),
-        ("dossiers", "0004_overdue_index"),
+        ("dossiers", "0005_transfer_read_access"),
     ]
 
     operations = [
