@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,3 +33,13 @@ def load_po(language: str) -> dict[str, str]:
             current, key = {}, ""
     entries.pop("", None)
     return entries
+
+
+VIETNAMESE_ONLY = set("ăâđêôơưĂÂĐÊÔƠƯ")
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def looks_vietnamese(text: str) -> bool:
+    """Letters or tone marks English never has."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return any(ch in VIETNAMESE_ONLY for ch in text) or any(ch in TONE_MARKS for ch in decomposed)

@@ -20,7 +20,8 @@ MESSAGE_CALLS = {
         "PermissionDenied", "ParseError", "NotAuthenticated", "AuthenticationFailed", "Throttled",
         "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "ServiceUnavailable",
     )
-} | {"bad_request_problem": 1, "_json_problem": 2, "_invalid": 1}
+} | {"bad_request_problem": 1, "_json_problem": 2}
+MESSAGE_PARAMETERS = ("message", "detail")  # a file's own helper taking one of these builds a message
 NOT_MESSAGES = {"detail", "code", "field"}  # keyword names whose values are machine codes (field, code)
 
 
@@ -60,6 +61,18 @@ def _texts(node: ast.AST, path: str):
             yield from _texts(argument, path)
 
 
+def _message_helpers(tree: ast.Module) -> dict[str, int]:
+    """Functions of the file with a `message`/`detail` parameter: calls to them carry a message."""
+    helpers = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            names = [a.arg for a in node.args.args]
+            for name in MESSAGE_PARAMETERS:
+                if name in names:
+                    helpers[node.name] = names.index(name)
+    return helpers
+
+
 def find_messages() -> list[Message]:
     found: list[Message] = []
     for top in SOURCES:
@@ -67,10 +80,12 @@ def find_messages() -> list[Message]:
             if "migrations" in file.parts:
                 continue
             path = str(file.relative_to(ROOT))
-            for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-                if not isinstance(node, ast.Call) or _call_name(node) not in MESSAGE_CALLS:
+            tree = ast.parse(file.read_text(encoding="utf-8"))
+            calls = {**MESSAGE_CALLS, **_message_helpers(tree)}
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call) or _call_name(node) not in calls:
                     continue
-                position = MESSAGE_CALLS[_call_name(node)]
+                position = calls[_call_name(node)]
                 arguments = [*node.args[position:position + 1], *(k.value for k in node.keywords if k.arg == "detail")]
                 for argument in arguments:
                     found.extend(m for m in _texts(argument, path) if m.text.strip())
@@ -78,11 +93,12 @@ def find_messages() -> list[Message]:
 
 
 if __name__ == "__main__":
-    from tests.i18n.catalogues import load_po
+    from tests.i18n.catalogues import load_po, looks_vietnamese
 
-    known = load_po("vi")
+    catalogues = {"vi": load_po("vi"), "en": load_po("en")}
     for message in find_messages():
+        target = "en" if looks_vietnamese(message.text) else "vi"
         if message.formatted:
             print(f"F {message.path}:{message.line}: {message.text}")
-        elif not known.get(message.text):
-            print(f"{message.path}:{message.line}: {message.text}")
+        elif not catalogues[target].get(message.text):
+            print(f"{target} {message.path}:{message.line}: {message.text}")

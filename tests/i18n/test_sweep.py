@@ -5,7 +5,7 @@ import pytest
 
 from tests.dossier_fixtures import RECORD
 
-from .test_catalogues import looks_vietnamese
+from .catalogues import looks_vietnamese
 
 # (who, method, path, body): bad requests a person can really make.
 BAD_REQUESTS = [

@@ -7,8 +7,7 @@ from django.utils import translation
 
 from apps.common.verbose_names import APP_NAMES, MODEL_NAMES, field_name_vi, our_models
 
-from .catalogues import load_po
-from .test_catalogues import looks_vietnamese
+from .catalogues import load_po, looks_vietnamese
 
 
 def test_every_app_model_and_field_of_ours_has_a_vietnamese_name():
