@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.ops.logging import logging_config as ops_logging_config
 
@@ -169,12 +170,19 @@ REST_FRAMEWORK = {
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
+# Tokens (apps/accounts/tokens.py): a change of a user's roles, scope, password or active state
+# ends their tokens at once; an access token is the longest anything revoked can live, so it is short.
+JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=15)
+if not 1 <= JWT_ACCESS_MINUTES <= 15:
+    raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be 1 to 15 (use the refresh token for longer sessions).")
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
     "TOKEN_OBTAIN_SERIALIZER": "apps.accounts.tokens.RolesTokenObtainPairSerializer",
+    "ROTATE_REFRESH_TOKENS": True,  # done by our serializer, with reuse detection per sign-in
+    "TOKEN_REFRESH_SERIALIZER": "apps.accounts.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -331,6 +339,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
 DOCUMENT_MAIL_MAX_ATTEMPTS = env.int("DOCUMENT_MAIL_MAX_ATTEMPTS", default=8)
 DOCUMENT_MAIL_RETRY_AFTER_SECONDS = env.int("DOCUMENT_MAIL_RETRY_AFTER_SECONDS", default=300)  # lost tasks, re-queued
+CELERY_BEAT_SCHEDULE["accounts-purge-refresh-families"] = {
+    "task": "accounts.purge_refresh_families", "schedule": crontab(minute=40, hour=2),
+}
 CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
     "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
 }
