@@ -50,6 +50,7 @@ CODE_TITLES: dict[ErrorCode, Any] = {
     ErrorCode.PROCEDURE_NOT_OFFERED: _("Procedure not offered by this agency"),
     ErrorCode.UNPROCESSABLE: _("The request cannot be carried out"),
     ErrorCode.CONFLICT: _("Conflict with the current state"),
+    ErrorCode.KIOSK_RATING_NOT_ALLOWED: _("The applicant rates this dossier online"),
 }
 
 

@@ -25,12 +25,14 @@ APP_NAMES = {
     "documents": "Biểu mẫu một cửa (PDF)",
     "audit": "Nhật ký kiểm tra",
     "dashboard": "Bảng điều khiển thống kê",
+    "ops": "Vận hành",
 }
 
 # "app_label.ModelName": (singular, plural)
 MODEL_NAMES = {
     "accounts.User": ("người dùng", "người dùng"),
     "accounts.AgencyMembership": ("cán bộ của cơ quan", "cán bộ của cơ quan"),
+    "accounts.RefreshTokenFamily": ("phiên đăng nhập", "phiên đăng nhập"),
     "agencies.Agency": ("cơ quan, đơn vị", "cơ quan, đơn vị"),
     "catalog.Field": ("lĩnh vực", "lĩnh vực"),
     "catalog.Procedure": ("thủ tục hành chính", "thủ tục hành chính"),
@@ -90,6 +92,8 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
                       "date_joined": "ngày tham gia", "groups": "vai trò", "user_permissions": "quyền riêng",
                       "token_version": "phiên bản token"},
     "accounts.AgencyMembership": {"include_subtree": "gồm các đơn vị trực thuộc"},
+    "accounts.RefreshTokenFamily": {"id": "mã phiên", "generation": "lần làm mới", "expires_at": "hết hạn lúc",
+                                   "revoked_at": "thu hồi lúc"},
     "agencies.Agency": {"tier": "cấp", "parent": "cơ quan cấp trên", "path": "đường dẫn cây",
                         "successor": "cơ quan kế thừa"},
     "catalog.Procedure": {"fee": "phí, lệ phí (đồng)"},
