@@ -292,6 +292,22 @@ PORTAL_DRAIN_MAX_BATCHES = env.int("PORTAL_DRAIN_MAX_BATCHES", default=100_000) 
 PORTAL_SIGNATURE_MAX_SKEW = env.int("PORTAL_SIGNATURE_MAX_SKEW", default=300)  # seconds, inbound requests
 PORTAL_MAX_DOCUMENTS = env.int("PORTAL_MAX_DOCUMENTS", default=20)  # base64 documents per portal submission
 PORTAL_OUTBOX_RETENTION_DAYS = env.int("PORTAL_OUTBOX_RETENTION_DAYS", default=30)  # delivered rows kept
+# Which adapter delivers the outbox (issue 21): "webhook" (signed POST to PORTAL_SYNC_URL) or "dvcqg",
+# the portal's own protocol: session login, then JSON service calls (apps/portal/dvcqg, README).
+PORTAL_TRANSPORT = env.str("PORTAL_TRANSPORT", default="webhook")
+if PORTAL_TRANSPORT not in ("webhook", "dvcqg"):
+    raise ImproperlyConfigured("PORTAL_TRANSPORT must be 'webhook' or 'dvcqg'")
+PORTAL_ADAPTER_URL = env.str("PORTAL_ADAPTER_URL", default="")  # empty: nothing is sent
+PORTAL_AUTH_ENDPOINT = env.str("PORTAL_AUTH_ENDPOINT", default="/mapi/login")
+PORTAL_SERVICE_ENDPOINT = env.str("PORTAL_SERVICE_ENDPOINT", default="/mapi/g")  # may contain {service}
+PORTAL_USERNAME = env.str("PORTAL_USERNAME", default="")
+PORTAL_PASSWORD = env.str("PORTAL_PASSWORD", default="")
+PORTAL_AGENCY_CODE = env.str("PORTAL_AGENCY_CODE", default="")  # MaDinhDanhDV / madonvi, e.g. 000.00.00.H29
+PORTAL_SESSION_SECONDS = env.int("PORTAL_SESSION_SECONDS", default=1800)  # how long the portal keeps a session
+PORTAL_SESSION_RENEW_MARGIN = env.int("PORTAL_SESSION_RENEW_MARGIN", default=120)  # renewed this much earlier
+PORTAL_SESSION_ERROR_CODES = env.list("PORTAL_SESSION_ERROR_CODES", default=["401", "403"])  # "log in again"
+PORTAL_FILE_URL_SECONDS = env.int("PORTAL_FILE_URL_SECONDS", default=3 * 24 * 3600)  # signed document links
+PORTAL_CATALOG_PULL_HOUR = env.int("PORTAL_CATALOG_PULL_HOUR", default=1)  # nightly LayDanhSachTTHC pull (dvcqg)
 
 # Notifications (apps/notifications): e-mail through Django's backend, SMS through an interface.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -315,6 +331,9 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
         },
         "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        "portal-catalog-pull": {
+            "task": "portal.pull_catalog", "schedule": crontab(minute=15, hour=PORTAL_CATALOG_PULL_HOUR),
+        },
         "notifications-status": {"task": "notifications.status_changes", "schedule": NOTIFY_STATUS_SECONDS},
         # Hourly during office hours, plus a nightly catch-all run before the offices open.
         "notifications-overdue-hourly": {

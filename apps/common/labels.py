@@ -41,6 +41,10 @@ def level_label(level: int | None) -> str:
     return _label(labels.LEVEL_LABELS, level)
 
 
+def service_class_label(service_class: str | None) -> str:
+    return _label(labels.SERVICE_CLASS_LABELS, service_class or "")
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class LabelField(serializers.Field):
     """A read-only label next to a code field, in the request's language: `LabelField(status_label,

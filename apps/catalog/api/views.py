@@ -8,7 +8,7 @@ from apps.agencies.models import Agency
 from apps.agencies.selectors import agency_subtree
 from apps.common.filters import StrictBooleanFilter
 
-from ..models import OnlineLevel, Procedure
+from ..models import OnlineLevel, Procedure, ServiceClass
 from ..selectors import (
     field_list,
     field_search,
@@ -26,6 +26,9 @@ class ProcedureFilter(django_filters.FilterSet):
     min_level = django_filters.TypedChoiceFilter(
         choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
     )
+    service_class = django_filters.ChoiceFilter(
+        choices=ServiceClass.choices, label="Decree 42/2022 class in the national catalogue"
+    )
     agency = django_filters.CharFilter(method="filter_agency", label="Offered by this agency code")
     q = django_filters.CharFilter(
         method="filter_text", max_length=200,
@@ -35,7 +38,7 @@ class ProcedureFilter(django_filters.FilterSet):
 
     class Meta:
         model = Procedure
-        fields = ("field", "online_level", "min_level", "agency", "q", "is_active")
+        fields = ("field", "online_level", "min_level", "service_class", "agency", "q", "is_active")
 
     def filter_agency(self, queryset, name, value):
         return queryset.filter(offerings__agency__code=value, offerings__is_active=True)
@@ -94,6 +97,9 @@ class OfferingFilter(django_filters.FilterSet):
     online_level = django_filters.TypedChoiceFilter(choices=OnlineLevel.choices, coerce=int)
     min_level = django_filters.TypedChoiceFilter(
         choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
+    )
+    service_class = django_filters.ChoiceFilter(
+        choices=ServiceClass.choices, label="Decree 42/2022 class: full (toàn trình), partial (một phần), none"
     )
     is_active = StrictBooleanFilter()
 
