@@ -53,7 +53,9 @@ TIER_LABELS: dict[str, str] = {"province": "Cấp tỉnh", "district": "Cấp hu
 LEVEL_LABELS: dict[int, str] = {1: "Mức độ 1", 2: "Mức độ 2", 3: "Mức độ 3", 4: "Mức độ 4"}
 
 # Decree 42/2022/NĐ-CP service classes.
-SERVICE_CLASS_LABELS: dict[str, str] = {"full": "Toàn trình", "partial": "Một phần", "none": "Không (thông tin, biểu mẫu)"}
+SERVICE_CLASS_LABELS: dict[str, str] = {
+    "full": "Toàn trình", "partial": "Một phần", "none": "Không (thông tin, biểu mẫu)",
+}
 
 #: Every label of this module, for the catalogue tests (each must have an English text).
 ALL_LABELS: tuple[str, ...] = (
