@@ -21,7 +21,8 @@ MESSAGE_CALLS = {
         "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "ServiceUnavailable",
     )
 } | {"bad_request_problem": 1, "_json_problem": 2}
-MESSAGE_PARAMETERS = ("message", "detail")  # a file's own helper taking one of these builds a message
+MESSAGE_PARAMETERS = ("message", "detail")
+CLASS_MESSAGES = ("default_detail", "message")  # class attributes DRF shows people  # a file's own helper taking one of these builds a message
 NOT_MESSAGES = {"detail", "code", "field"}  # keyword names whose values are machine codes (field, code)
 
 
@@ -83,6 +84,11 @@ def find_messages() -> list[Message]:
             tree = ast.parse(file.read_text(encoding="utf-8"))
             calls = {**MESSAGE_CALLS, **_message_helpers(tree)}
             for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef):  # DRF exceptions' and permissions' own texts
+                    for item in node.body:
+                        if (isinstance(item, ast.Assign) and len(item.targets) == 1
+                                and isinstance(item.targets[0], ast.Name) and item.targets[0].id in CLASS_MESSAGES):
+                            found.extend(m for m in _texts(item.value, path) if m.text.strip())
                 if not isinstance(node, ast.Call) or _call_name(node) not in calls:
                     continue
                 position = calls[_call_name(node)]
