@@ -21,9 +21,8 @@ MESSAGE_CALLS = {
         "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "ServiceUnavailable",
     )
 } | {"bad_request_problem": 1, "_json_problem": 2}
-MESSAGE_PARAMETERS = ("message", "detail")
-CLASS_MESSAGES = ("default_detail", "message")  # class attributes DRF shows people  # a file's own helper taking one of these builds a message
-NOT_MESSAGES = {"detail", "code", "field"}  # keyword names whose values are machine codes (field, code)
+MESSAGE_PARAMETERS = ("message", "detail")  # a file's own helper taking one of these builds a message
+CLASS_MESSAGES = ("default_detail", "message")  # class attributes DRF shows people
 
 
 @dataclass(frozen=True)
