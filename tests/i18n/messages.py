@@ -47,7 +47,9 @@ def _texts(node: ast.AST, path: str):
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         yield Message(node.value, path, node.lineno, False)
     elif isinstance(node, ast.JoinedStr):
-        yield Message(ast.unparse(node), path, node.lineno, True)
+        words = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        if any(ch.isalpha() for ch in words):  # only punctuation joining translated parts is fine
+            yield Message(ast.unparse(node), path, node.lineno, True)
     elif isinstance(node, ast.Dict):
         for value in node.values:
             yield from _texts(value, path)

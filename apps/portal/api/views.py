@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -108,7 +109,7 @@ class PortalChangesView(PortalAPIView):
         raw_limit = request.query_params.get("limit", "100")
         # isascii(): "²".isdigit() is true, and int("²") a ValueError.
         if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= FEED_MAX_LIMIT:
-            raise ValidationError({"limit": [f"A whole number from 1 to {FEED_MAX_LIMIT}."]})
+            raise ValidationError({"limit": [_("A whole number from 1 to %(max)d.") % {"max": FEED_MAX_LIMIT}]})
         page = change_feed(after=request.query_params.get("after") or None, limit=int(raw_limit))
         return Response(ChangePageSerializer(
             {"results": page.events, "next_cursor": page.next_cursor, "has_more": page.has_more}
