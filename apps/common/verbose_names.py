@@ -70,7 +70,8 @@ MODEL_NAMES = {
 # Field names shared by many models; a model's own entry in FIELD_NAMES wins.
 COMMON_FIELDS = {
     "code": "mã", "name": "tên", "agency": "cơ quan", "procedure": "thủ tục", "dossier": "hồ sơ",
-    "field": "lĩnh vực", "service_class": "loại dịch vụ (Nghị định 42/2022)", "created_at": "thời điểm tạo", "updated_at": "cập nhật lúc", "is_active": "đang hoạt động",
+    "field": "lĩnh vực", "service_class": "loại dịch vụ (Nghị định 42/2022)", "created_at": "thời điểm tạo",
+    "updated_at": "cập nhật lúc", "is_active": "đang hoạt động",
     "valid_from": "hiệu lực từ", "valid_to": "hiệu lực đến", "online_level": "mức độ trực tuyến",
     "processing_days": "thời hạn giải quyết (ngày làm việc)", "status": "trạng thái", "kind": "loại",
     "reason": "lý do", "payload": "nội dung", "attempts": "số lần thử", "next_attempt_at": "lần thử tiếp theo",
