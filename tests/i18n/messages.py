@@ -20,7 +20,7 @@ MESSAGE_CALLS = {
         "PermissionDenied", "ParseError", "NotAuthenticated", "AuthenticationFailed", "Throttled",
         "MethodNotAllowed", "UnsupportedMediaType", "NotAcceptable", "ServiceUnavailable",
     )
-} | {"bad_request_problem": 1, "_json_problem": 2}
+} | {"bad_request_problem": 1, "_json_problem": 2, "_": 0, "gettext": 0, "gettext_lazy": 0, "ngettext": 0}
 MESSAGE_PARAMETERS = ("message", "detail")  # a file's own helper taking one of these builds a message
 CLASS_MESSAGES = ("default_detail", "message")  # class attributes DRF shows people
 
