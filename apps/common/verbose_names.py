@@ -91,7 +91,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
                       "username": "tên đăng nhập", "first_name": "tên riêng", "last_name": "họ",
                       "is_staff": "vào trang quản trị", "is_active": "đang hoạt động",
                       "date_joined": "ngày tham gia", "groups": "vai trò", "user_permissions": "quyền riêng",
-                      "token_version": "phiên bản token"},
+                      "token_version": "phiên bản token", "language": "ngôn ngữ"},
     "accounts.AgencyMembership": {"include_subtree": "gồm các đơn vị trực thuộc"},
     "accounts.RefreshTokenFamily": {"id": "mã phiên", "generation": "lần làm mới", "expires_at": "hết hạn lúc",
                                    "revoked_at": "thu hồi lúc"},
