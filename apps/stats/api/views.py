@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -114,7 +115,9 @@ class StatsBreakdownView(StatsAPIView):
         scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
         by = data["by"]
         if by in ("day", "month", "quarter", "year") and len(time_buckets(start, end, by)) > MAX_TIME_BUCKETS:
-            raise ValidationError({"by": [f"More than {MAX_TIME_BUCKETS} periods; choose a coarser grouping."]})
+            raise ValidationError(
+                {"by": [_("More than %(max)d periods; choose a coarser grouping.") % {"max": MAX_TIME_BUCKETS}]}
+            )
         return Response({"from": start, "to": end, "by": by, "groups": stats_breakdown(scope, start, end, by)})
 
 
