@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -378,8 +378,10 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
     trend_start, months = _monthly(scope, period)
     summary = _summary(scope, period, months)
     summary_before = _summary(scope, previous, months)
-    # The end of the period is min(its end, now) (DESIGN.md section 6): overdue means due before now.
-    overdue_at = timezone.now()
+    # The end of the period is min(its end, now) (DESIGN.md section 6): overdue means due before now
+    # (or, for a page asked as on an earlier `today`, before that day's end).
+    overdue_at = min(timezone.now(), datetime.combine(today + timedelta(days=1), time.min,
+                                                      tzinfo=timezone.get_current_timezone()))
     targets = targets_for(root["path"] if root else None)
 
     filters = {k: api_query[k] for k in ("tier", "level") if k in api_query}

@@ -218,4 +218,7 @@ class StatTransfer(models.Model):
     n = models.IntegerField(default=1)
 
     class Meta:
-        indexes = [models.Index(fields=["day", "from_agency"], name="stattransfer_day_idx")]
+        # A scope's internal transfers: its sending agencies' rows of the period; a scope of every
+        # agency of a tier (no agency list): the period's rows.
+        indexes = [models.Index(fields=["from_agency", "day"], name="stattransfer_from_day_idx"),
+                   models.Index(fields=["day"], name="stattransfer_day_idx")]

@@ -60,7 +60,8 @@ class Migration(migrations.Migration):
                                                 related_name="+", to="agencies.agency")),
             ],
             options={
-                "indexes": [models.Index(fields=["day", "from_agency"], name="stattransfer_day_idx")],
+                "indexes": [models.Index(fields=["from_agency", "day"], name="stattransfer_from_day_idx"),
+                            models.Index(fields=["day"], name="stattransfer_day_idx")],
             },
         ),
         migrations.RunPython(refill_from_events, migrations.RunPython.noop),
