@@ -159,8 +159,10 @@ def test_invariants_hold_over_random_histories_with_transfers(demo, monkeypatch,
     codes = list(transfers.values_list("payload", flat=True))
     inside = sum(1 for p in codes if {p["from_agency"], p["to_agency"]} <= {VAN_GIANG, XUAN_QUAN})
     assert transfers.count() >= 15 and inside >= 1, (transfers.count(), inside)  # the history is a real test
-    assert DossierEvent.objects.filter(action="apologise").exists()
-    assert DossierEvent.objects.filter(action="supplement").exists()
+    for action in ("apologise", "supplement", "confirm_payment", "withdraw"):
+        assert DossierEvent.objects.filter(action=action).exists(), action
+    rejected_from = set(DossierEvent.objects.filter(action="reject").values_list("from_status", flat=True))
+    assert len(rejected_from) >= 2, rejected_from  # rejections at more than one stage
     client = as_user("supervisor")
     assert check_history(client) > 300
     stats_compact_all()  # and once everything is compacted
