@@ -69,18 +69,26 @@ class Scope:
     tier: str | None = None
 
 
+def _catalogue_clauses(scope: Scope, params: list[Any], prefix: str) -> list[str]:
+    """The procedure and level filters on a counter relation (columns `{prefix}procedure_id`,
+    `{prefix}level`), their values appended to `params`."""
+    clauses = []
+    if scope.procedure_id is not None:
+        clauses.append(f"{prefix}procedure_id = %s")
+        params.append(scope.procedure_id)
+    if scope.level is not None:
+        clauses.append(f"{prefix}level = %s")
+        params.append(scope.level)
+    return clauses
+
+
 def _where(scope: Scope, params: list[Any]) -> str:
     clauses = ["day < %s"]
     if scope.agency_ids is not None:
         ids = sorted(scope.agency_ids) or [-1]
         clauses.append(f"agency_id IN ({', '.join(['%s'] * len(ids))})")
         params.extend(ids)
-    if scope.procedure_id is not None:
-        clauses.append("procedure_id = %s")
-        params.append(scope.procedure_id)
-    if scope.level is not None:
-        clauses.append("level = %s")
-        params.append(scope.level)
+    clauses += _catalogue_clauses(scope, params, "")
     if scope.tier is not None:
         clauses.append(f"agency_id IN (SELECT id FROM {Agency._meta.db_table} WHERE tier = %s)")
         params.append(scope.tier)
@@ -278,12 +286,7 @@ def _internal_transfers(scope: Scope, buckets: list[tuple[date, date]], by: str 
         params += [scope.tier, scope.tier]
     if by == "tier":
         clauses.append("fa.tier = ta.tier")
-    if scope.procedure_id is not None:
-        clauses.append("t.procedure_id = %s")
-        params.append(scope.procedure_id)
-    if scope.level is not None:
-        clauses.append("t.level = %s")
-        params.append(scope.level)
+    clauses += _catalogue_clauses(scope, params, "t.")
     where = " AND ".join(clauses) or "true"
     sql = (f"WITH r(b, lo, hi) AS (VALUES {values}) "
            f"SELECT {group}, r.b, SUM(t.n) FROM {table} t JOIN r ON t.day >= r.lo AND t.day < r.hi "
@@ -557,12 +560,7 @@ def _scope_sql(scope: Scope, params: list[Any], totals: bool | None) -> str:
     if scope.tier is not None:
         clauses.append(f"x.agency_id IN (SELECT id FROM {Agency._meta.db_table} WHERE tier = %s)")
         params.append(scope.tier)
-    if scope.procedure_id is not None:
-        clauses.append("x.procedure_id = %s")
-        params.append(scope.procedure_id)
-    if scope.level is not None:
-        clauses.append("x.level = %s")
-        params.append(scope.level)
+    clauses += _catalogue_clauses(scope, params, "x.")
     return "".join(f" AND {c}" for c in clauses)
 
 
