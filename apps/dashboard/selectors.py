@@ -227,6 +227,10 @@ def _tile_detail(summary: dict[str, Any], key: str) -> str:
     if key == Indicator.LEVEL_3_4_PROVISION_RATE:
         return (f"Mức 3: {n(summary['procedures_offered_level_3'])} · mức 4: "
                 f"{n(summary['procedures_offered_level_4'])} / {n(summary['procedures_offered'])} TTHC")
+    if key == Indicator.ON_TIME_RATE_766:  # over the dossiers handled: resolved + pending at the end
+        figure = summary[key]
+        return (f"{n(figure['numerator'])} / {n(figure['denominator'])} hồ sơ đã xử lý (giải quyết "
+                f"{n(summary['resolved'])} · đang giải quyết {n(summary['pending_end'])})")
     if key == Indicator.PROCEDURES_WITH_ONLINE_DOSSIERS_RATE:
         return f"{n(summary['procedures_with_online_dossiers'])} TTHC có hồ sơ trực tuyến"
     figure = summary[key]

@@ -238,6 +238,7 @@ def test_the_dashboard_ranks_every_agency_and_never_shows_more_than_100_percent(
     page = dashboard_page_data(supervisor, {"period": "month", "year": "2025", "month": "3", "scope": VAN_GIANG})
     tile = {t["key"]: t for t in page["tiles"]}
     assert (tile["on_time_rate_766"]["numerator"], tile["on_time_rate_766"]["denominator"]) == (2, 3)
+    assert tile["on_time_rate_766"]["detail"] == "2 / 3 hồ sơ đã xử lý (giải quyết 2 · đang giải quyết 1)"
     assert all(t["value"] is None or not t["is_rate"] or 0 <= t["value"] <= 1 for t in page["tiles"])
     whole = dashboard_page_data(supervisor, {"period": "month", "year": "2025", "month": "3"})
     assert {a["code"] for a in whole["agencies"]} == set(Agency.objects.values_list("code", flat=True))
