@@ -300,9 +300,8 @@ def _agency_ranking(scope: Scope, period: Period) -> list[dict[str, Any]]:
 
 def overdue_procedures(scope: Scope, at: datetime, limit: int = TOP_OVERDUE) -> list[dict[str, Any]]:
     """The procedures with the most dossiers overdue at `at` (clock running, due before it), from
-    the dossiers as they are now, so `at` is now (the statistics' `overdue_end` for a period up to
-    today counts whole due days: those due before today); one index-only scan
-    (dossier_overdue_idx) over the overdue dossiers only."""
+    the dossiers as they are now, so `at` is now: the statistics' `overdue_end` for a period up to
+    today, per procedure; one index-only scan (dossier_overdue_idx) over the overdue dossiers only."""
     dossiers = overdue_filter(Dossier.objects.all(), True, now=at)
     if scope.agency_ids is not None:
         dossiers = dossiers.filter(agency_id__in=sorted(scope.agency_ids))

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -95,13 +95,51 @@ def _where(scope: Scope, params: list[Any]) -> str:
     return " AND ".join(clauses)
 
 
+def _now() -> datetime:
+    return timezone.now()
+
+
 def overdue_cutoff(end: date) -> date:
-    """A dossier pending at the end of a period [.., end) is overdue when its due day is before
-    the returned day. The end of a period is min(its end, now) (DESIGN.md section 6): for a
-    period that has ended, due before its last midnight; for one that runs on past today, due
-    before today. The counters know due days, not due times, so a dossier due earlier today
-    counts as overdue from tomorrow: never before its due time has passed."""
-    return min(end, timezone.localdate())
+    """A dossier pending at the end of a period [.., end) is overdue, as far as the counters
+    tell, when its due day is before the returned day. The end of a period is min(its end, now)
+    (DESIGN.md section 6): for a period that has ended, due before its last midnight; for one
+    that runs on past today, due before today, plus the dossiers due earlier today
+    (`_due_earlier_today`, from the dossiers: the counters know due days, not due times)."""
+    return min(end, timezone.localdate(_now()))
+
+
+def _due_earlier_today(scope: Scope, by: str | None, ends: Iterable[date]) -> dict[Any, int]:
+    """Group → dossiers of the scope due today before now whose clock runs: overdue at now, which
+    the counters' whole due days cannot tell. Empty unless some period end is after today. One
+    index-only scan (dossier_overdue_idx) over today's due times."""
+    from apps.dossiers.models import Dossier
+    from apps.dossiers.selectors import local_day_bounds, overdue_filter
+
+    now = _now()
+    today = timezone.localdate(now)
+    if not any(end > today for end in ends):
+        return {}
+    midnight, _ = local_day_bounds(today, None)
+    dossiers = overdue_filter(Dossier.objects.all(), True, now=now).filter(due_at__gte=midnight)
+    if scope.agency_ids is not None:
+        dossiers = dossiers.filter(agency_id__in=sorted(scope.agency_ids))
+    if scope.tier is not None:
+        dossiers = dossiers.filter(agency__tier=scope.tier)
+    if scope.procedure_id is not None:
+        dossiers = dossiers.filter(procedure_id=scope.procedure_id)
+    if scope.level is not None:
+        dossiers = dossiers.filter(online_level=scope.level)
+    key = {"agency": "agency_id", "tier": "agency__tier", "procedure": "procedure_id", "level": "online_level",
+           "channel": "channel"}.get(by or "")
+    if key is None:
+        return {0: dossiers.count()}
+    return dict(dossiers.values(key).annotate(n=Count("pk")).values_list(key, "n"))
+
+
+def _at_end(counts: PeriodCounts, end: date, due_today: dict[Any, int], key: Any) -> PeriodCounts:
+    """`counts` with the dossiers due earlier today as overdue when the period runs past today."""
+    extra = due_today.get(key, 0) if end > timezone.localdate(_now()) else 0
+    return replace(counts, overdue_end=counts.overdue_end + extra) if extra else counts
 
 
 # Days before the period and due days outside it collapse into sentinels (kept in order with the
@@ -224,6 +262,7 @@ def _provision(scope: Scope, start: date, end: date, fine: bool = False) -> tupl
 def stats_summary(scope: Scope, start: date, end: date) -> dict[str, Any]:
     counts = _coarse_counts(_coarse_rows(scope, [(start, end)], None), 1).get(0, [_EMPTY])[0]
     counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
+    counts = _at_end(counts, end, _due_earlier_today(scope, None, [end]), 0)
     offered, with_online = _provision(scope, start, end)
     return indicators(replace(counts, offered=offered, offered_with_online=with_online))
 
@@ -234,7 +273,7 @@ def _summary_fine(scope: Scope, start: date, end: date) -> dict[str, Any]:
     offered, with_online = _provision(scope, start, end, fine=True)
     counts = _period_counts(rows, start, end, offered, with_online)
     counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
-    return indicators(counts)
+    return indicators(_at_end(counts, end, _due_earlier_today(scope, None, [end]), 0))
 
 
 # --- transfers inside a scope --------------------------------------------------------------------
@@ -371,13 +410,14 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
         buckets = time_buckets(start, end, by)
         counts = _coarse_counts(_coarse_rows(scope, buckets, None), len(buckets)).get(0, [_EMPTY] * len(buckets))
         internal = _internal_transfers(scope, buckets, None)
+        due_today = _due_earlier_today(scope, None, [high for _low, high in buckets])
         levels = _offered_levels(scope)  # the catalogue today: the same for every bucket
         online_offered = {p for p, lvl in levels.items() if lvl >= 3}
         online = _online_procedures_coarse(scope, buckets)
         result = []
         for b, (low, high) in enumerate(buckets):
             with_online = _by_level(levels, online_offered & online.get(b, set()))
-            c = _without_internal(counts[b], internal.get((0, b), 0), scope, None)
+            c = _at_end(_without_internal(counts[b], internal.get((0, b), 0), scope, None), high, due_today, 0)
             c = replace(c, offered=_by_level(levels), offered_with_online=with_online)
             result.append({"group": low.isoformat(), "period_from": low, "period_to": high, **indicators(c)})
         return result
@@ -385,6 +425,7 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
         return _breakdown_fine(scope, start, end, by)
     per_group = _coarse_counts(_coarse_rows(scope, [(start, end)], by), 1)
     internal = _internal_transfers(scope, [(start, end)], by)
+    due_today = _due_earlier_today(scope, by, [end])
     keys = set(per_group) | breakdown_groups(scope, start, end, by)
     labels = _labels(by, keys)
     provision = _group_provision(scope, start, end, by)
@@ -392,6 +433,7 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
     for key in sorted(keys, key=lambda k: str(labels.get(k, k))):
         offered, with_online = provision(key)
         counts = _without_internal(per_group.get(key, [_EMPTY])[0], internal.get((key, 0), 0), scope, by)
+        counts = _at_end(counts, end, due_today, key)
         result.append({"group": labels.get(key, key),
                        **indicators(replace(counts, offered=offered, offered_with_online=with_online))})
     return result
@@ -435,6 +477,7 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
     for row in rows:
         grouped[row[0]].append(row)
     internal = _internal_transfers(scope, [(start, end)], by)
+    due_today = _due_earlier_today(scope, by, [end])
     keys = set(grouped) | breakdown_groups(scope, start, end, by)
     labels = _labels(by, keys)
     result = []
@@ -442,8 +485,8 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
         sub_scope = _narrow(scope, by, key)
         offered, with_online = _provision(sub_scope, start, end, fine=True) if sub_scope else ({}, {})
         counts = _period_counts(grouped.get(key, []), start, end, offered, with_online)
-        result.append({"group": labels.get(key, key),
-                       **indicators(_without_internal(counts, internal.get((key, 0), 0), scope, by))})
+        counts = _at_end(_without_internal(counts, internal.get((key, 0), 0), scope, by), end, due_today, key)
+        result.append({"group": labels.get(key, key), **indicators(counts)})
     return result
 
 

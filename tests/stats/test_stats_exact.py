@@ -229,8 +229,8 @@ def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int 
             out["submitted_online"] += 1
     out["carried_over"] = pending(lo)
     out["pending_end"] = pending(hi)
-    # The end of the period is min(its end, now); due days before today have passed.
-    out["overdue_end"] = pending(hi, overdue_before=midnight(min(end, timezone.localdate())))
+    # The end of the period is min(its end, now).
+    out["overdue_end"] = pending(hi, overdue_before=min(hi, timezone.now()))
     ratings = Rating.objects.filter(created_at__gte=lo, created_at__lt=hi, agency_id__in=agency_ids,
                                     dossier_id__in=kept)
     for rating in ("very_satisfied", "satisfied", "dissatisfied"):

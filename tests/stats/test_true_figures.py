@@ -143,6 +143,31 @@ def test_a_period_running_into_the_future_counts_overdue_at_now(demo, monkeypatc
 
 
 @pytest.mark.django_db
+def test_overdue_at_now_counts_a_dossier_due_earlier_today(demo, monkeypatch, as_user):
+    """Asked on 12 March 2025, the two records still open (due that day at 09:00) are overdue at
+    15:00 and not at 08:00, for a period up to today or running on into the future."""
+    desk = march_with_transfers(monkeypatch)
+    client = as_user("supervisor")
+    for hour, overdue in ((8, 0), (15, 2)):
+        now = datetime(2025, 3, 12, hour, 0, tzinfo=VN)
+        monkeypatch.setattr("apps.stats.selectors._now", lambda now=now: now)
+        monkeypatch.setattr("django.utils.timezone.now", lambda now=now: now)
+        desk.now = now
+        for period in (MARCH, {"from": "2025-03-01", "to": "2025-03-13"}):
+            figures = summary(client, **period)
+            assert (figures["pending_end"], figures["overdue_end"]) == (2, overdue), (hour, period)
+            assert figures["overdue_rate_766"] == rate(overdue, 4)
+            by_agency = client.get("/api/v1/stats/breakdown/", {**period, "by": "agency"}).json()["groups"]
+            assert {g["group"]: g["overdue_end"] for g in by_agency if g["overdue_end"]} == (
+                {DEPARTMENT: 1, XUAN_QUAN: 1} if overdue else {})
+            days = client.get("/api/v1/stats/breakdown/", {**period, "by": "day"}).json()["groups"]
+            assert [g["overdue_end"] for g in days if g["group"] >= "2025-03-12"] == [overdue] * sum(
+                1 for g in days if g["group"] >= "2025-03-12")
+        # A period that ended at the start of the day knows no overdue dossier yet.
+        assert summary(client, **{"from": "2025-03-01", "to": "2025-03-12"})["overdue_end"] == 0
+
+
+@pytest.mark.django_db
 def test_every_group_is_listed_with_zeros_and_its_provision(demo, as_user):
     client = as_user("supervisor")
     quiet = {"from": "2024-01-01", "to": "2024-04-01"}  # nothing happened
