@@ -143,6 +143,17 @@ def check_history(client, *, periods=PERIODS, scopes=SCOPES) -> int:
 
 
 def busy_world(monkeypatch, seed: int) -> World:
+    """A World whose agencies share procedures inside their subtrees (a transfer goes only to an
+    agency offering the dossier's procedure), transfers often, back and forth."""
+    from apps.catalog.selectors import forget_catalog_cache
+
+    shared = {VAN_GIANG: ("1.001193", "1.000894"), KHOAI_CHAU: ("1.001193", "1.000894", "2.000815"),
+              FINANCE: ("2.000488",), ROOT: ("1.009994",)}
+    for agency, codes in shared.items():
+        for code in codes:
+            Offering.objects.create(agency=Agency.objects.get(code=agency), procedure=Procedure.objects.get(code=code),
+                                    online_level=Procedure.objects.get(code=code).online_level)
+    forget_catalog_cache()
     world = World(monkeypatch, seed)
     world.back_and_forth = True
     world.partners = {VAN_GIANG: XUAN_QUAN, XUAN_QUAN: VAN_GIANG, KHOAI_CHAU: DONG_TAO, DONG_TAO: KHOAI_CHAU}

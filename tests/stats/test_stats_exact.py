@@ -59,13 +59,15 @@ class World:
         self.transferred_from: dict[int, str] = {}
         self.partners: dict[str, str] = {}  # agency → another one of its subtree (back_and_forth)
 
-    def transfer_target(self, dossier: Dossier, target: str) -> str:
+    def transfer_target(self, dossier: Dossier, target: str, targets: list[str]) -> str:
+        """`target`, or with back_and_forth often the agency that handed the dossier on, or the
+        agency's partner in its subtree (when they offer the procedure)."""
         back, here = self.transferred_from.get(dossier.pk), dossier.agency.code
         if self.back_and_forth:
             draw = self.rng.random()
-            if back and back != here and draw < 0.4:
+            if back in targets and draw < 0.4:
                 target = back
-            elif here in self.partners and draw < 0.7:  # inside the same subtree
+            elif self.partners.get(here) in targets and draw < 0.7:  # inside the same subtree
                 target = self.partners[here]
         self.transferred_from[dossier.pk] = dossier.agency.code
         return target
@@ -139,7 +141,7 @@ class World:
             Action.RETURN: {"method": "counter"},
         }.get(action, {})
         if action == Action.TRANSFER:
-            extra["agency_code"] = self.transfer_target(dossier, extra["agency_code"])
+            extra["agency_code"] = self.transfer_target(dossier, extra["agency_code"], targets)
         if action == Action.WITHDRAW and not dossier.applicant_id:
             return  # counter dossiers are withdrawn at the counter: not modelled by the API
         getattr(ds, f"dossier_{action.value}")(**kwargs, **extra)

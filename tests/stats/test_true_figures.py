@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.services import staff_create
 from apps.agencies.models import Agency
-from apps.catalog.models import DocumentType
+from apps.catalog.models import DocumentType, Offering, Procedure
 from apps.dossiers import services as ds
 from apps.stats.models import StatTransfer
 from apps.stats.services import recompute_transfers, stats_rebuild, stored_transfers
@@ -61,6 +61,12 @@ def march_with_transfers(monkeypatch) -> Desk:
     """Four records at the department on Monday 3 March 2025 (due 12 March); three handed to Xuân
     Quan, which hands one on to Văn Giang (inside the district's subtree); Xuân Quan and Văn Giang
     each resolve one early; one stays at the department and one at Xuân Quan, both overdue by 1 April."""
+    from apps.catalog.selectors import forget_catalog_cache
+
+    record = Procedure.objects.get(code=RECORD)
+    for agency in (XUAN_QUAN, VAN_GIANG):  # a transfer goes to an agency offering the procedure
+        Offering.objects.create(agency=Agency.objects.get(code=agency), procedure=record, online_level=4)
+    forget_catalog_cache()
     desk = Desk(monkeypatch, datetime(2025, 3, 3, 9, 0, tzinfo=VN))
     records = [desk.register(DEPARTMENT, RECORD) for _ in range(4)]
     desk.at(date(2025, 3, 3), 10)
@@ -122,7 +128,7 @@ def test_a_period_running_into_the_future_counts_overdue_at_now(demo, monkeypatc
     now = timezone.now()
     desk = Desk(monkeypatch, now)
     desk.register(DEPARTMENT, RECORD)  # due in 7 working days: not overdue now
-    desk.register(DEPARTMENT, RECORD, received_at=now - timedelta(days=40))  # due weeks ago: overdue
+    desk.register(DEPARTMENT, RECORD, received_at=now - timedelta(days=25))  # due weeks ago: overdue
     today = timezone.localdate()
     client = as_user("supervisor")
     future = {"from": (today - timedelta(days=60)).isoformat(), "to": (today + timedelta(days=90)).isoformat()}
