@@ -255,7 +255,7 @@ def test_the_migration_fills_the_transfers_from_the_events(demo, monkeypatch):
     march_with_transfers(monkeypatch)
     expected = stored_transfers()
     StatTransfer.objects.all().delete()
-    migration = importlib.import_module("apps.stats.migrations.0004_stat_transfer")
+    migration = importlib.import_module("apps.stats.migrations.0005_stat_transfer")
     migration.refill_from_events(apps, None)
     assert stored_transfers() == expected == recompute_transfers()
 

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         ("agencies", "0001_initial"),
         ("catalog", "0001_initial"),
         ("dossiers", "0004_overdue_index"),
-        ("stats", "0003_level_and_procedure_coarse"),
+        ("stats", "0004_statdelta_created_at"),
     ]
 
     operations = [
