@@ -27,7 +27,7 @@ from apps.catalog.models import DocumentType, Offering, Procedure
 from apps.dossiers import services as ds
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.ratings.models import Rating
-from apps.ratings.services import rating_give
+from apps.ratings.services import kiosk_may_rate, rating_give
 from apps.stats.services import stats_compact
 from apps.workcalendar.selectors import working_calendar
 from onestop.lifecycle import Action, Actor, Status, allowed_actions
@@ -111,7 +111,9 @@ class World:
                 if not Rating.objects.filter(dossier=dossier).exists():
                     finished = dossier.resolved_at or dossier.closed_at
                     if self.now - finished <= timedelta(days=30):
-                        rating_give(dossier_id=dossier.pk, rated_by=self.applicant, source="kiosk",
+                        # The applicant rates an online filing; the kiosk the others (issue 14).
+                        source = "kiosk" if kiosk_may_rate(dossier) else "online"
+                        rating_give(dossier_id=dossier.pk, rated_by=self.applicant, source=source,
                                     level=self.rng.choice(["very_satisfied", "satisfied", "dissatisfied"]))
             return
         # Favour progress so that many dossiers finish, some late, some early.
