@@ -27,6 +27,7 @@ from apps.accounts.selectors import staff_agency_ids, user_is_province_wide, use
 from apps.agencies.models import Agency, Tier
 from apps.agencies.selectors import agency_ids_in_subtrees, agency_subtree
 from apps.catalog.selectors import offered_levels, offered_levels_by_agency
+from apps.common.fields import CharField
 from onestop.errors import DomainError, ErrorCode
 from onestop.indicators import (
     BALANCE_IN,
@@ -863,7 +864,7 @@ MAX_PERIOD_DAYS = 366 * 10
 class StatsQuerySerializer(serializers.Serializer):
     """The statistics query as the client sends it; errors name these parameters (`from`, `to`)."""
 
-    scope = serializers.CharField(required=False, help_text="Agency code; default: your whole scope")
+    scope = CharField(required=False, help_text="Agency code; default: your whole scope")
     subtree = serializers.BooleanField(required=False, default=True, help_text="Include sub-agencies")
     include_predecessors = serializers.BooleanField(
         required=False, default=False,
@@ -871,7 +872,7 @@ class StatsQuerySerializer(serializers.Serializer):
     # `from` is a keyword: declared through the class namespace.
     vars()["from"] = serializers.DateField(help_text="First local day of the period (inclusive)")
     vars()["to"] = serializers.DateField(help_text="Local day after the period (exclusive): [from, to)")
-    procedure = serializers.CharField(required=False)
+    procedure = CharField(required=False)
     level = serializers.ChoiceField(choices=[1, 2, 3, 4], required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
 

@@ -9,10 +9,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import ApplicantType
-from apps.common.fields import AwareDateTimeField
+from apps.common.fields import AwareDateTimeField, CharField, EmailField, NFCCharField, RegexField
 from apps.common.serializers import CachedFieldsMixin
 from onestop.lifecycle import Actor, Status, allowed_actions, is_overdue
-from onestop.text import nfc
+from onestop.text import nfc  # noqa: F401  (re-exported: views normalise query text with it)
 
 from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
 from ..payloads import event_payload, payload_json
@@ -21,13 +21,6 @@ REGISTER_CHANNELS = [(Channel.COUNTER.value, Channel.COUNTER.label), (Channel.PO
 RETURN_METHODS = [("counter", "Tại quầy"), ("post", "Bưu chính"), ("online", "Trực tuyến")]
 MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_DEPTH = 6
-
-
-class NFCCharField(serializers.CharField):
-    """Vietnamese text arrives in NFC or NFD; we store NFC so search finds both."""
-
-    def to_internal_value(self, data):
-        return nfc(super().to_internal_value(data))
 
 
 def _deeper_than(value, limit: int) -> bool:
@@ -61,11 +54,11 @@ def _holds_nul(value) -> bool:
 class ApplicantSerializer(serializers.Serializer):
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
     name = NFCCharField(max_length=255)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
+    id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
     birth_date = serializers.DateField(required=False, allow_null=True)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    address = NFCCharField(max_length=500, required=False, allow_blank=True, default="")
+    phone = RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True, default="")
+    email = EmailField(required=False, allow_blank=True, default="")
+    address = NFCCharField(multiline=True, max_length=500, required=False, allow_blank=True, default="")
 
     def validate_birth_date(self, value):
         if value is not None and not date(1900, 1, 1) <= value <= timezone.localdate():
@@ -74,11 +67,11 @@ class ApplicantSerializer(serializers.Serializer):
 
 
 class IntakeSerializer(serializers.Serializer):
-    agency = serializers.CharField(max_length=40, help_text="Code of the receiving agency")
-    procedure = serializers.CharField(max_length=40, help_text="National procedure code")
+    agency = CharField(max_length=40, help_text="Code of the receiving agency")
+    procedure = CharField(max_length=40, help_text="National procedure code")
     applicant = ApplicantSerializer(required=False, help_text="Defaults to the signed-in applicant's profile")
     form_data = serializers.DictField(required=False, default=dict)
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_form_data(self, value):
         return checked_form_data(value)
@@ -200,21 +193,21 @@ class EmptySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
 
 
 class OptionalReasonSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(max_length=150, help_text="Username of a staff member of the agency")
+    assignee = CharField(max_length=150, help_text="Username of a staff member of the agency")
 
 
 class SupplementRequestSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
     document_types = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=50, required=False, default=list,
+        child=CharField(max_length=40), max_length=50, required=False, default=list,
         help_text="Codes of the procedure's document types to bring again (the supplement must bring each)",
     )
     items = serializers.ListField(
@@ -231,7 +224,7 @@ class SupplementRequestSerializer(serializers.Serializer):
 
 
 class SupplementSerializer(serializers.Serializer):
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
     form_data = serializers.DictField(required=False, default=dict,
                                       help_text="Fields to add to or correct in the dossier's form data")
 
@@ -240,12 +233,12 @@ class SupplementSerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    agency = serializers.CharField(max_length=40)
-    reason = NFCCharField(max_length=2000)
+    agency = CharField(max_length=40)
+    reason = NFCCharField(multiline=True, max_length=2000)
 
 
 class ApologiseSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
     new_appointment = AwareDateTimeField()
 
 
@@ -261,14 +254,14 @@ class PaymentRequestSerializer(serializers.Serializer):
 
 class PaymentConfirmSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class ResolveSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=ResultKind.choices)
-    note = NFCCharField(max_length=4000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=4000, required=False, allow_blank=True, default="")
 
 
 class ReturnSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=RETURN_METHODS)
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")

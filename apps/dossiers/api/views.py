@@ -20,7 +20,8 @@ from apps.accounts.permissions import IsApplicant, IsStaffReader
 from apps.audit.mixins import AuditedReadMixin
 from apps.audit.models import AuditAction
 from apps.common.conditional import conditional
-from apps.common.filters import BoundedDateFilter, StrictBooleanFilter
+from apps.common.filters import BoundedDateFilter, BoundedIntegerFilter, StrictBooleanFilter
+from apps.common.numbers import bounded_int
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from apps.ops.context import note_dossier
@@ -84,9 +85,10 @@ def _expected_version(request, dossier_id: int) -> int | None:
     if not header or header.strip() == "*":
         return None
     match = re.fullmatch(r'(?:W/)?"(\d+)\.(\d+)"', header.strip())
-    if match is None or int(match[1]) != dossier_id:
+    version = bounded_int(match[2]) if match else None
+    if match is None or bounded_int(match[1]) != dossier_id or version is None:
         raise DomainError("If-Match does not name this dossier's ETag.", code=ErrorCode.PRECONDITION_FAILED)
-    return int(match[2])
+    return version
 
 
 def _split_intake(request) -> tuple[dict[str, Any], list[CheckedUpload]]:
@@ -147,7 +149,7 @@ class DossierFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(field_name="agency__code")
     assigned_to_me = StrictBooleanFilter(method="filter_mine")
     overdue = StrictBooleanFilter(method="filter_overdue")
-    due_within_days = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=365)
+    due_within_days = BoundedIntegerFilter(method="filter_due_within", low=0, high=365)
     received_from = BoundedDateFilter(method="filter_received_from", label="Local date, inclusive")
     received_to = BoundedDateFilter(method="filter_received_to", label="Local date, inclusive")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="Code, applicant name or ID number")
