@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -49,8 +50,12 @@ CONTROL_CHARACTER = "control_character"
 
 def control_character_message(char: str) -> str:
     if char in "\t\n\r":
-        return f"Contains {code_point(char)}: this field takes one line of text, without tabs or line breaks."
-    return f"Contains {code_point(char)}, a control character or non-character, which no text may hold."
+        return _("Contains %(char)s: this field takes one line of text, without tabs or line breaks.") % {
+            "char": code_point(char)
+        }
+    return _("Contains %(char)s, a control character or non-character, which no text may hold.") % {
+        "char": code_point(char)
+    }
 
 
 @deconstructible

@@ -2,6 +2,7 @@
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -41,7 +42,9 @@ class _BoundedIntegerField(forms.Field):
             return None
         number = bounded_int(value, low=self.low, high=self.high)
         if number is None:
-            raise forms.ValidationError(f"A whole number from {self.low} to {self.high}.", code="invalid")
+            raise forms.ValidationError(
+                _("A whole number from %(low)d to %(high)d.") % {"low": self.low, "high": self.high}, code="invalid"
+            )
         return number
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 #: The largest value of a PostgreSQL bigint (ids, transaction ids): nothing larger names a row.
@@ -36,5 +37,6 @@ def query_int(params: Mapping[str, str], name: str, *, default: int | None, low:
         return default
     value = bounded_int(raw, low=low, high=high)
     if value is None:
-        raise ValidationError({name: [f"A whole number from {low} to {high}."]}, code="invalid")
+        raise ValidationError({name: [_("A whole number from %(low)d to %(high)d.") % {"low": low, "high": high}]},
+                              code="invalid")
     return value

@@ -5,10 +5,13 @@ from urllib.parse import parse_qs
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 
 from .numbers import bounded_int, query_int
+
+ORDERING_PARAM = "ordering"
 
 
 class StableCursorPagination(CursorPagination):
@@ -20,6 +23,15 @@ class StableCursorPagination(CursorPagination):
 
     def get_ordering(self, request, queryset, view):  # type: ignore[override]
         # Views name their own ordering; it must end in a unique column so pages never overlap.
+        # A view may offer several (`cursor_orderings`, the first the default), chosen by `?ordering=`.
+        choices = getattr(view, "cursor_orderings", None)
+        if choices:
+            wanted = request.query_params.get(ORDERING_PARAM)
+            if wanted is None:
+                return tuple(next(iter(choices.values())))
+            if wanted not in choices:
+                raise ValidationError({ORDERING_PARAM: [_("One of: %(choices)s.") % {"choices": ", ".join(choices)}]})
+            return tuple(choices[wanted])
         ordering = getattr(view, "cursor_ordering", None)
         if ordering:
             return tuple(ordering)
@@ -69,6 +81,14 @@ class StableCursorPagination(CursorPagination):
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
+        choices = getattr(view, "cursor_orderings", None)
+        if choices:
+            parameters.append({
+                "name": ORDERING_PARAM, "required": False, "in": "query",
+                "description": f"Sort order (default `{next(iter(choices))}`); names sort in Vietnamese "
+                               "dictionary order (\"Đ\" after \"D\", tones in order).",
+                "schema": {"type": "string", "enum": list(choices)},
+            })
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {**parameter["schema"], "minimum": 1, "maximum": self.max_page_size}

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 from onestop.errors import ErrorCode
 from onestop.text import code_point, forbidden_character
@@ -28,25 +29,25 @@ def _query_problem(raw_query: str) -> str | None:
     # WSGI hands the query string over as latin-1 text: back to the bytes the client sent.
     raw = unquote_to_bytes(raw_query.encode("latin-1").replace(b"+", b" "))
     if b"\x00" in raw:
-        return "The query string contains a NUL character."
+        return _("The query string contains a NUL character.")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "The query string is not valid UTF-8."
+        return _("The query string is not valid UTF-8.")
     return None
 
 
 def request_text_problem(request: HttpRequest) -> str | None:
     if "\x00" in request.path:
-        return "The path contains a NUL character."
+        return _("The path contains a NUL character.")
     query = request.META.get("QUERY_STRING", "")
     if query and (problem := _query_problem(query)):
         return problem
     for name, value in request.META.items():
         if name.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
-            return f"Header {name[5:].replace('_', '-').title()} contains a NUL character."
+            return _("Header %(name)s contains a NUL character.") % {"name": name[5:].replace("_", "-").title()}
     if char := forbidden_character(request.path):
-        return f"The path contains {code_point(char)}, a control character or non-character."
+        return _("The path contains %(char)s, a control character or non-character.") % {"char": code_point(char)}
     return None
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
@@ -24,7 +25,7 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = (
-            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number",
+            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number", "language",
             "roles", "memberships",
         )
 
@@ -40,6 +41,10 @@ class ApplicantRegisterSerializer(serializers.Serializer):
     id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
     email = EmailField(required=False, allow_blank=True)
     phone = RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, default=settings.LANGUAGE_CODE,
+        help_text="The language e-mails and SMS are written in (default Vietnamese).",
+    )
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():

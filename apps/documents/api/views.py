@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -53,7 +54,8 @@ class DossierFormPdfView(AuditedReadMixin, APIView):
         if dossier is None:
             raise NotFound("No dossier with this id.")
         if form not in Form.values:
-            raise NotFound(f"No form {form!r}; forms: {', '.join(Form.values)}.")
+            forms = ", ".join(Form.values)
+            raise NotFound(_("No form %(form)s; forms: %(forms)s.") % {"form": repr(form), "forms": forms})
         event_id = query_int(request.query_params, "event", default=None, low=1, high=BIGINT_MAX)
         try:
             document = document_render(dossier=dossier, form=form, event_id=event_id)

@@ -10,6 +10,16 @@ from rest_framework import serializers
 
 from apps.accounts.models import ApplicantType
 from apps.common.fields import AwareDateTimeField, CharField, EmailField, NFCCharField, RegexField
+from apps.common.labels import (
+    LabelField,
+    action_label,
+    channel_label,
+    dossier_status_label,
+    event_status_label,
+    level_label,
+    status_label,
+    timeliness_label,
+)
 from apps.common.serializers import CachedFieldsMixin
 from onestop.lifecycle import Actor, Status, allowed_actions, is_overdue
 from onestop.text import nfc  # noqa: F401  (re-exported: views normalise query text with it)
@@ -118,6 +128,11 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     overdue = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    status_label = LabelField(dossier_status_label, source="*")
+    channel_label = LabelField(channel_label, source="channel")
+    online_level_label = LabelField(level_label, source="online_level")
+    timeliness_label = LabelField(timeliness_label, source="timeliness")
+    allowed_action_labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
@@ -128,6 +143,7 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "submitted_at", "received_at", "due_at", "appointment_at", "resolved_at", "returned_at", "closed_at",
             "timeliness", "overdue", "result", "result_note", "fee_amount", "payment_method", "paid_at",
             "received_by", "assigned_to", "version", "allowed_actions",
+            "status_label", "channel_label", "online_level_label", "timeliness_label", "allowed_action_labels",
         )
         read_only_fields = fields
 
@@ -139,16 +155,25 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         actors: frozenset[Actor] = self.context.get("actors_for", lambda d: frozenset())(dossier)
         return [str(a) for a in allowed_actions(Status(dossier.status), actors)]
 
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_allowed_action_labels(self, dossier: Dossier) -> dict[str, str]:
+        """Each allowed action's label, in the request's language ({"accept": "Tiếp nhận", …})."""
+        return {action: action_label(action) for action in self.get_allowed_actions(dossier)}
+
 
 class DossierListSerializer(serializers.ModelSerializer):
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status_label = LabelField(dossier_status_label, source="*")
+    channel_label = LabelField(channel_label, source="channel")
+    timeliness_label = LabelField(timeliness_label, source="timeliness")
 
     class Meta:
         model = Dossier
         fields = ("id", "code", "status", "channel", "procedure", "agency", "applicant_name", "submitted_at",
-                  "received_at", "due_at", "appointment_at", "resolved_at", "timeliness", "assigned_to", "version")
+                  "received_at", "due_at", "appointment_at", "resolved_at", "timeliness", "assigned_to", "version",
+                  "status_label", "channel_label", "timeliness_label")
         read_only_fields = fields
 
 
@@ -167,20 +192,25 @@ class DossierEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     payload = EventPayloadField()
+    action_label = LabelField(action_label, source="action")
+    from_status_label = LabelField(status_label, source="from_status")
+    to_status_label = LabelField(event_status_label, source="*")
 
     class Meta:
         model = DossierEvent
-        fields = ("id", "action", "from_status", "to_status", "actor", "actor_role", "agency", "at", "payload")
+        fields = ("id", "action", "from_status", "to_status", "actor", "actor_role", "agency", "at", "payload",
+                  "action_label", "from_status_label", "to_status_label")
         read_only_fields = fields
 
 
 class LookupSerializer(serializers.ModelSerializer):
     procedure_name = serializers.CharField(source="procedure.name")
     agency_name = serializers.CharField(source="agency.name")
+    status_label = LabelField(dossier_status_label, source="*")
 
     class Meta:
         model = Dossier
-        fields = ("code", "status", "procedure_name", "agency_name", "received_at", "appointment_at",
+        fields = ("code", "status", "status_label", "procedure_name", "agency_name", "received_at", "appointment_at",
                   "resolved_at", "returned_at")
         read_only_fields = fields
 

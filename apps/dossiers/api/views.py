@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 import django_filters
-from django.db.models import Q
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -42,6 +41,7 @@ from ..selectors import (
     local_day_bounds,
     lookup_by_code,
     overdue_filter,
+    search_queue,
 )
 from ..uploads import CheckedUpload, check_upload
 from .serializers import (
@@ -197,12 +197,7 @@ class DossierFilter(django_filters.FilterSet):
         return queryset.filter(received_at__lt=high)
 
     def filter_text(self, queryset, name, value):
-        text = nfc(value)
-        if not text:
-            return queryset
-        return queryset.filter(
-            Q(code=text) | Q(applicant_id_number=text) | Q(applicant_name__icontains=text)
-        )
+        return search_queue(queryset, value)
 
 
 @extend_schema(tags=["dossiers"])

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.common.fields import CharField, NFCCharField
@@ -16,7 +17,8 @@ class RatingInputSerializer(serializers.Serializer):
     def validate_criteria(self, value):
         unknown = sorted(set(value) - set(Criterion.values))
         if unknown:
-            raise serializers.ValidationError(f"Unknown criteria: {', '.join(unknown)}.", code="invalid_choice")
+            raise serializers.ValidationError(_("Unknown criteria: %(names)s.") % {"names": ", ".join(unknown)},
+                                              code="invalid_choice")
         return value
 
 

@@ -1,6 +1,7 @@
 """Statistics endpoints: summary and breakdown, as JSON, CSV or XLSX."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -70,7 +71,9 @@ class StatsBreakdownView(StatsAPIView):
         scope, start, end, data = _query(request, BreakdownQuerySerializer)
         by = data["by"]
         if by in ("day", "month", "quarter", "year") and len(time_buckets(start, end, by)) > MAX_TIME_BUCKETS:
-            raise ValidationError({"by": [f"More than {MAX_TIME_BUCKETS} periods; choose a coarser grouping."]})
+            raise ValidationError(
+                {"by": [_("More than %(max)d periods; choose a coarser grouping.") % {"max": MAX_TIME_BUCKETS}]}
+            )
         return Response({"from": start, "to": end, "by": by, "groups": stats_breakdown(scope, start, end, by)})
 
 
