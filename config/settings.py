@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.audit",
     "apps.dashboard",
+    "apps.public",  # citizens' pages: landing, lookup (issue 17)
 ]
 
 MIDDLEWARE = [
@@ -314,7 +315,7 @@ CELERY_BEAT_SCHEDULE.update(
 )
 
 # Official one-stop forms as PDF (apps/documents, issue 8).
-# The address citizens reach this service at: the QR code on a receipt opens {PUBLIC_BASE_URL}/api/v1/lookup/<code>/.
+# The address citizens reach this service at: the QR code on a receipt opens {PUBLIC_BASE_URL}/tra-cuu/?ma=<code>.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # The place in the forms' date line ("Hưng Yên, ngày …"); empty: the province's name from the agency tree.
 DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
