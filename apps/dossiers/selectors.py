@@ -40,6 +40,11 @@ def applicant_dossiers(user: User) -> QuerySet[Dossier]:
     return _base().filter(applicant=user)
 
 
+def applicant_account_ids(dossier: Dossier) -> list[int]:
+    """The accounts whose "my dossiers" lists this dossier (told about its changes in the app)."""
+    return [dossier.applicant_id] if dossier.applicant_id is not None else []
+
+
 def dossier_get_visible(user: User, dossier_id: int) -> Dossier | None:
     return dossiers_visible_to(user).filter(pk=dossier_id).first()
 

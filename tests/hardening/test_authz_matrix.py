@@ -55,6 +55,7 @@ from apps.accounts.tokens import token_for
 from apps.dossiers import services
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.uploads import check_upload
+from apps.notifications.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from apps.portal import signing
 from apps.portal.models import PortalKey
 from apps.ratings.models import Rating, Source
@@ -102,6 +103,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "dossiers/<int:pk>/receipt/"):                      "401 200 404 200 404 200 200 404 200 401 200",
     ("GET",  "me/dossiers/"):                                    "401 200 200 403 403 403 403 403 403 401 403",
     ("GET",  "lookup/<str:code>/"):                              "200 200 200 200 200 200 200 200 200 200 200",
+    # the applicant's in-app notifications
+    ("GET",  "me/notifications/"):                               "401 200 200 403 403 403 403 403 403 401 403",
+    ("POST", "me/notifications/read-all/"):                      "401 200 200 403 403 403 403 403 403 401 403",
+    ("POST", "me/notifications/<int:pk>/read/"):                 "401 200 404 403 403 403 403 403 403 401 403",
     # actions (DESIGN.md section 2; who: onestop/lifecycle.py TRANSITIONS)
     ("POST", "dossiers/<int:pk>/accept/"):                       "401 403 404 200 404 403 403 404 403 401 403",
     ("POST", "dossiers/<int:pk>/reject/"):                       "401 403 404 200 404 403 200 404 403 401 403",
@@ -144,6 +149,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/login/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     ("PUT",  "/accounts/login/"):                                "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
+    # citizens' public pages (no sign-in)
+    ("GET",  "/"):                                               "200 200 200 200 200 200 200 200 200 200 200",
+    ("GET",  "/tra-cuu/"):                                       "200 200 200 200 200 200 200 200 200 200 200",
+    ("GET",  "/favicon.ico"):                                    "200 200 200 200 200 200 200 200 200 200 200",
 }
 # fmt: on
 
@@ -210,6 +219,10 @@ def _build_world() -> World:
     dossiers["counter@X"] = services.dossier_request_supplement(
         dossier_id=registered.pk, caller=clerk, reason="Thiếu giấy tờ", items=["CCCD"])
     dossiers["A@X"] = dossiers["received"]
+    Notification.objects.create(  # applicant A's in-app notification
+        key="matrix:app", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.APP, recipient="appA",
+        body="Hồ sơ đã được tiếp nhận", user=users["appA"], dossier=dossiers["received"],
+        status=NotificationStatus.SENT)
     tokens = {role: str(token_for(user).access_token) for role, user in users.items()}
     return World(
         dossiers=dossiers,
@@ -306,6 +319,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"{V1}dossiers/{w.pk('received')}/documents/receipt.pdf"),
     ("GET", "dossiers/<int:pk>/receipt/"): lambda w: _get(f"{V1}dossiers/{w.pk('received')}/receipt/"),
     ("GET", "me/dossiers/"): lambda w: _get(f"{V1}me/dossiers/"),
+    ("GET", "me/notifications/"): lambda w: _get(f"{V1}me/notifications/?unread=true"),
+    ("POST", "me/notifications/read-all/"): lambda w: _json("POST", f"{V1}me/notifications/read-all/"),
+    ("POST", "me/notifications/<int:pk>/read/"): lambda w: _json(
+        "POST", f"{V1}me/notifications/{Notification.objects.get(user=w.users['appA']).pk}/read/"),
     ("GET", "lookup/<str:code>/"): lambda w: _get(
         f"{V1}lookup/{w.code('received')}/?id_number={w.users['appA'].id_number}"),
     ("POST", "dossiers/<int:pk>/accept/"): _action("submitted", "accept", {}),
@@ -356,6 +373,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     # Django's form views take PUT like POST, but read no form from a PUT body: the form comes back.
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
+    ("GET", "/"): lambda w: _get("/"),
+    ("GET", "/tra-cuu/"): lambda w: _get(f"/tra-cuu/?ma={w.code('received')}"),
+    ("GET", "/favicon.ico"): lambda w: _get("/favicon.ico"),
 }
 
 
