@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.dashboard",
     "apps.public",  # citizens' pages: landing, lookup (issue 17)
+    "apps.payments",  # online payment through a gateway (issue 17)
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,8 @@ SPECTACULAR_SETTINGS = {
         "RegisterChannelEnum": "apps.dossiers.api.serializers.REGISTER_CHANNELS",
         "PaymentMethodEnum": "apps.dossiers.models.PaymentMethod.choices",
         "ReturnMethodEnum": "apps.dossiers.api.serializers.RETURN_METHODS",
+        "StatusEnum": "apps.dossiers.models.StatusChoices.choices",  # the dossier states, as before
+        "PaymentStatusEnum": "apps.payments.models.PaymentStatus.choices",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -323,4 +326,19 @@ DOCUMENT_MAIL_MAX_ATTEMPTS = env.int("DOCUMENT_MAIL_MAX_ATTEMPTS", default=8)
 DOCUMENT_MAIL_RETRY_AFTER_SECONDS = env.int("DOCUMENT_MAIL_RETRY_AFTER_SECONDS", default=300)  # lost tasks, re-queued
 CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
     "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
+}
+
+# Online payment (apps/payments, issue 17): request_payment opens a payment at the gateway; its signed
+# IPN (POST /api/v1/payments/callback/) confirms it; a reconciliation job asks about the silent ones.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="")  # "vnpay", or empty: no online payment
+VNPAY_PAY_URL = env.str("VNPAY_PAY_URL", default="https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+VNPAY_API_URL = env.str("VNPAY_API_URL", default="https://sandbox.vnpayment.vn/merchant_webapi/api/transaction")
+VNPAY_TMN_CODE = env.str("VNPAY_TMN_CODE", default="")
+VNPAY_HASH_SECRET = env.str("VNPAY_HASH_SECRET", default="")
+PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="")  # empty: {PUBLIC_BASE_URL}/thanh-toan/ket-qua/
+PAYMENT_EXPIRE_MINUTES = env.int("PAYMENT_EXPIRE_MINUTES", default=15)  # a signed redirect's validity
+PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=10.0)  # seconds, the gateway's query API
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=20)  # N: pending longer -> ask
+CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
+    "task": "payments.reconcile", "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
 }

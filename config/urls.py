@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.portal.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.notifications.api.urls")),
+    path("", include("apps.payments.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,6 +29,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/", api_not_found),
     path("", include("apps.public.urls")),  # landing page, /tra-cuu/ lookup, favicon
+    path("", include("apps.payments.urls")),  # the applicant's payment link and the gateway's return page
 ]
 
 handler400 = "apps.common.problems.handler400"

@@ -45,6 +45,7 @@ from .models import (
     DossierEvent,
     DossierPause,
     IdempotencyRecord,
+    PaymentMethod,
     ResultKind,
 )
 from .uploads import CheckedUpload
@@ -636,6 +637,11 @@ def dossier_apologise(
                   effect=effect)
 
 
+#: Called with the dossier, in request_payment's transaction, after its event is written (apps/payments
+#: opens a payment at the gateway there). Registered by the apps that need it (AppConfig.ready).
+PAYMENT_REQUESTED_HOOKS: list[Callable[[Dossier], Any]] = []
+
+
 def dossier_request_payment(
     *, dossier_id: int, caller: Caller, amount: Decimal, items: list[dict[str, Any]],
     expected_version: int | None = None,
@@ -644,13 +650,23 @@ def dossier_request_payment(
         step.set(fee_amount=amount)
         step.payload = {"amount": str(amount), "items": items}
 
-    return _apply(dossier_id=dossier_id, action=Action.REQUEST_PAYMENT, caller=caller,
-                  expected_version=expected_version, effect=effect)
+    with transaction.atomic():
+        dossier = _apply(dossier_id=dossier_id, action=Action.REQUEST_PAYMENT, caller=caller,
+                         expected_version=expected_version, effect=effect)
+        for hook in PAYMENT_REQUESTED_HOOKS:
+            hook(dossier)
+    return dossier
 
 
 def dossier_confirm_payment(
     *, dossier_id: int, caller: Caller, method: str, reference: str = "", expected_version: int | None = None
 ) -> Dossier:
+    if method == PaymentMethod.ONLINE and not caller.is_payment_callback:
+        # Online payments are confirmed by the gateway's signed callback, so the online-payment
+        # rate counts what a gateway took, not what someone typed.
+        raise DomainError("Online payments are confirmed by the payment gateway, not by hand.",
+                          code=ErrorCode.VALIDATION, field="method")
+
     def effect(step: _Step) -> None:
         step.set(payment_method=method, paid_at=step.at)
         step.payload = {"method": method, "reference": reference, "amount": str(step.dossier.fee_amount or 0)}

@@ -74,4 +74,16 @@ def public_lookup(code: str, id_number: str) -> PublicLookup | None:
         collect_at_phone=desk.phone,
         supplement=_open_supplement(dossier),
         fee_amount=dossier.fee_amount if awaiting_payment else None,
+        payment_url=_payment_link(dossier) if awaiting_payment else "",
     )
+
+
+def _payment_link(dossier: Dossier) -> str:
+    from apps.payments.models import PaymentStatus
+    from apps.payments.selectors import latest_payment
+    from apps.payments.services import payment_url
+
+    payment = latest_payment(dossier)
+    if payment is None or payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        return ""
+    return payment_url(payment)

@@ -56,6 +56,7 @@ from apps.dossiers import services
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.uploads import check_upload
 from apps.notifications.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
+from apps.payments.models import Payment
 from apps.portal import signing
 from apps.portal.models import PortalKey
 from apps.ratings.models import Rating, Source
@@ -107,6 +108,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "me/notifications/"):                               "401 200 200 403 403 403 403 403 403 401 403",
     ("POST", "me/notifications/read-all/"):                      "401 200 200 403 403 403 403 403 403 401 403",
     ("POST", "me/notifications/<int:pk>/read/"):                 "401 200 404 403 403 403 403 403 403 401 403",
+    # online payment: the dossier's payment (whoever sees the dossier); the gateway's IPN answers
+    # every caller as the gateway expects (here RspCode 99: no gateway configured)
+    ("GET",  "dossiers/<int:pk>/payment/"):                      "401 200 404 200 404 200 200 404 200 401 200",
+    ("POST", "payments/callback/"):                              "200 200 200 200 200 200 200 200 200 200 200",
     # actions (DESIGN.md section 2; who: onestop/lifecycle.py TRANSITIONS)
     ("POST", "dossiers/<int:pk>/accept/"):                       "401 403 404 200 404 403 403 404 403 401 403",
     ("POST", "dossiers/<int:pk>/reject/"):                       "401 403 404 200 404 403 200 404 403 401 403",
@@ -153,6 +158,9 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "/"):                                               "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "/tra-cuu/"):                                       "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "/favicon.ico"):                                    "200 200 200 200 200 200 200 200 200 200 200",
+    # the payment link and the gateway's return page (no gateway configured: nothing to open or verify)
+    ("GET",  "/thanh-toan/<str:token>/"):                        "404 404 404 404 404 404 404 404 404 404 404",
+    ("GET",  "/thanh-toan/ket-qua/"):                            "400 400 400 400 400 400 400 400 400 400 400",
 }
 # fmt: on
 
@@ -223,6 +231,10 @@ def _build_world() -> World:
         key="matrix:app", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.APP, recipient="appA",
         body="Hồ sơ đã được tiếp nhận", user=users["appA"], dossier=dossiers["received"],
         status=NotificationStatus.SENT)
+    payment_event = dossiers["awaiting_payment"].events.get(action=Action.REQUEST_PAYMENT)
+    Payment.objects.create(  # an online payment opened for it (no gateway is configured here)
+        dossier=dossiers["awaiting_payment"], request_event=payment_event, gateway="vnpay", txn_ref="matrix-1-1",
+        token="matrix-token", amount=200000, order_info="matrix", created_at=payment_event.at)
     tokens = {role: str(token_for(user).access_token) for role, user in users.items()}
     return World(
         dossiers=dossiers,
@@ -319,6 +331,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"{V1}dossiers/{w.pk('received')}/documents/receipt.pdf"),
     ("GET", "dossiers/<int:pk>/receipt/"): lambda w: _get(f"{V1}dossiers/{w.pk('received')}/receipt/"),
     ("GET", "me/dossiers/"): lambda w: _get(f"{V1}me/dossiers/"),
+    ("GET", "dossiers/<int:pk>/payment/"): lambda w: _get(f"{V1}dossiers/{w.pk('awaiting_payment')}/payment/"),
+    ("POST", "payments/callback/"): lambda w: _form("POST", f"{V1}payments/callback/", {
+        "vnp_TxnRef": "X-1-1", "vnp_Amount": "100", "vnp_SecureHash": "00"}),
     ("GET", "me/notifications/"): lambda w: _get(f"{V1}me/notifications/?unread=true"),
     ("POST", "me/notifications/read-all/"): lambda w: _json("POST", f"{V1}me/notifications/read-all/"),
     ("POST", "me/notifications/<int:pk>/read/"): lambda w: _json(
@@ -338,7 +353,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("POST", "dossiers/<int:pk>/request_payment/"): _action(
         "received", "request_payment", {"amount": "200000", "items": [{"name": "Lệ phí", "amount": "200000"}]}),
     ("POST", "dossiers/<int:pk>/confirm_payment/"): _action(
-        "awaiting_payment", "confirm_payment", {"method": "online", "reference": "VNPAY-0001"}),
+        "awaiting_payment", "confirm_payment", {"method": "counter", "reference": "BL-0001"}),
     ("POST", "dossiers/<int:pk>/resolve/"): _action("received", "resolve", {"result": "approved"}),
     ("POST", "dossiers/<int:pk>/return/"): _action("resolved", "return", {"method": "counter"}),
     ("POST", "dossiers/<int:pk>/withdraw/"): _action("received", "withdraw", {"reason": ""}),
@@ -376,6 +391,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/"): lambda w: _get("/"),
     ("GET", "/tra-cuu/"): lambda w: _get(f"/tra-cuu/?ma={w.code('received')}"),
     ("GET", "/favicon.ico"): lambda w: _get("/favicon.ico"),
+    ("GET", "/thanh-toan/<str:token>/"): lambda w: _get("/thanh-toan/matrix-token/"),
+    ("GET", "/thanh-toan/ket-qua/"): lambda w: _get("/thanh-toan/ket-qua/?vnp_TxnRef=X&vnp_SecureHash=00"),
 }
 
 
