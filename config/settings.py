@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.public",  # citizens' pages: landing, lookup (issue 17)
     "apps.payments",  # online payment through a gateway (issue 17)
+    "apps.identity",  # one account per citizen ID number; verified sign-in over OpenID Connect (issue 17)
 ]
 
 MIDDLEWARE = [
@@ -342,3 +343,14 @@ PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", def
 CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
     "task": "payments.reconcile", "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
 }
+
+# Citizens' verified sign-in (apps/identity, issue 17): OpenID Connect, code flow with PKCE, against the
+# national identity provider (VNeID through the national portal's SSO). Empty issuer: not offered.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_REDIRECT_URI = env.str("OIDC_REDIRECT_URI", default=PUBLIC_BASE_URL.rstrip("/") + "/api/v1/auth/oidc/callback/")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid profile")
+OIDC_ID_NUMBER_CLAIM = env.str("OIDC_ID_NUMBER_CLAIM", default="id_number")  # the claim holding the CCCD
+OIDC_STATE_SECONDS = env.int("OIDC_STATE_SECONDS", default=600)  # a started sign-in's lifetime
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)

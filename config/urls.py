@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps.audit.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.payments.api.urls")),
+    path("", include("apps.identity.api.urls")),
 ]
 
 urlpatterns = [

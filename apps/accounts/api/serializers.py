@@ -1,6 +1,8 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
+from onestop.identity import normalise_id_number
+
 from ..models import AgencyMembership, ApplicantType, User
 
 
@@ -33,7 +35,8 @@ class ApplicantRegisterSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, min_length=8, max_length=128)
     full_name = serializers.CharField(max_length=255)
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
+    id_number = serializers.RegexField(r"^[0-9A-Za-z.:\- ]{6,24}$", help_text=(
+        "Citizens: CCCD (12 digits), CMND (9 digits) or passport with its country, e.g. VN:B1234567"))
     email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
 
@@ -45,6 +48,20 @@ class ApplicantRegisterSerializer(serializers.Serializer):
     def validate_password(self, value: str) -> str:
         validate_password(value)
         return value
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("applicant_type") == ApplicantType.CITIZEN:  # one account per citizen ID number
+            from apps.identity.services import TAKEN, id_number_in_use
+
+            try:
+                number = normalise_id_number(attrs["id_number"])
+            except ValueError as exc:
+                raise serializers.ValidationError({"id_number": [str(exc)]}, code="invalid") from exc
+            if id_number_in_use(number):
+                raise serializers.ValidationError({"id_number": [TAKEN]}, code="unique")
+        elif len(attrs.get("id_number", "")) > 20:
+            raise serializers.ValidationError({"id_number": ["At most 20 characters."]}, code="max_length")
+        return attrs
 
 
 class StaffMemberSerializer(serializers.ModelSerializer):
