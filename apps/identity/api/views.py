@@ -42,6 +42,7 @@ def _not_configured(exc: Exception) -> DomainError:
 class OidcStartView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [LoginIpThrottle]
+    extra_problem_statuses = (422,)  # not configured, or the provider cannot be reached
 
     def get(self, request):
         user = request.user
@@ -91,6 +92,7 @@ class OidcCallbackView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [LoginIpThrottle]
+    extra_problem_statuses = (401, 422)  # the provider's answer refused; not configured
 
     def get_authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'  # a refused sign-in is a 401 (DRF makes it 403 without this header)
