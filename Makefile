@@ -24,7 +24,7 @@ install: $(STAMP)
 
 run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
-	$(RUN_ENV) $(BIN)/python manage.py load_demo
+	$(RUN_ENV) $(BIN)/python manage.py load_demo --dossiers 300
 	@echo "Serving http://127.0.0.1:8000/  (Swagger UI: http://127.0.0.1:8000/api/docs/)"
 	@# The scheduled jobs (overdue sweep, reminders, applicant notices, ...) run beside the server:
 	@# apps/common/scheduler.py; e-mail goes to this console.

@@ -135,7 +135,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["apps.common.renderers.JSONRenderer"],  # instants: local time, +07:00
     "DEFAULT_PARSER_CLASSES": ["apps.common.parsers.JSONParser"],  # deep nesting: 400, not RecursionError
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.pagination.StableCursorPagination",
@@ -217,6 +217,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 30
 # Working-time calendar: office periods as "HH:MM-HH:MM" (DESIGN.md section 3).
 OFFICE_HOURS = env.list("OFFICE_HOURS", default=["07:30-11:30", "13:00-17:00"])
 SAME_DAY_CUTOFF = env.str("SAME_DAY_CUTOFF", default="15:00")
+# How far back a clerk may date the reception of a counter/post dossier (days).
+REGISTRATION_BACKDATE_DAYS = env.int("REGISTRATION_BACKDATE_DAYS", default=30)
 
 # Security headers. Production (DEBUG off) defaults are what `manage.py check --deploy` asks for
 # (tests/security/test_headers.py runs it); `make run` (DEBUG) serves plain HTTP on loopback.

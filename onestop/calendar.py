@@ -366,6 +366,16 @@ class WorkingCalendar:
         """``dt`` itself if it is a working instant, else the start of the next office period."""
         return self._next_opening_local(self._local(dt))
 
+    def is_appointment_time(self, dt: datetime) -> bool:
+        """A time an appointment may be set to: inside office hours of a working day, or the end of
+        an office period (a due time may be the closing time, DESIGN.md section 3)."""
+        return self.is_working_instant(dt) or self.is_working_instant(dt - timedelta(microseconds=1))
+
+    def earliest_appointment_after(self, dt: datetime) -> datetime:
+        """The earliest appointment time later than ``dt``, to the minute."""
+        candidate = self._local(dt).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return candidate if self.is_appointment_time(candidate) else self.next_opening(candidate)
+
     def _add_us(self, start: datetime, us: int) -> datetime:
         # _local's common case inlined; anything unusual (naive, exotic tzinfo) goes through it.
         if type(start) is datetime and type(start.tzinfo) in _ALWAYS_AWARE:

@@ -15,12 +15,10 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from .lifecycle import Action, Status
+from .lifecycle import CLOCK_RUNNING, Action, Status
+from .lifecycle import ONLINE_CHANNELS as ONLINE_CHANNELS  # re-exported; stated once, in lifecycle
 
 NO_DUE_DAY = date(1900, 1, 1)  # the due-day key of counters that have none
-ONLINE_CHANNELS = frozenset({"online", "portal"})
-#: States in which a received dossier's clock runs (a supplement pause stops it).
-CLOCK_RUNNING = frozenset({Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_PAYMENT})
 
 
 class Metric(IntEnum):

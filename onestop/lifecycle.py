@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from .errors import DomainError, ErrorCode
@@ -59,6 +60,16 @@ TERMINAL: frozenset[Status] = frozenset({S.RETURNED, S.REJECTED, S.WITHDRAWN})
 OPEN: frozenset[Status] = frozenset({S.RECEIVED, S.IN_PROGRESS, S.AWAITING_SUPPLEMENT, S.AWAITING_PAYMENT})
 #: The states a dossier is "finished" in for ratings.
 FINISHED: frozenset[Status] = frozenset({S.RESOLVED, S.RETURNED, S.REJECTED})
+#: Open states in which a received dossier's clock runs (a supplement pause stops it).
+CLOCK_RUNNING: frozenset[Status] = frozenset({S.RECEIVED, S.IN_PROGRESS, S.AWAITING_PAYMENT})
+#: Channels that count as online (DESIGN.md section 6): the applicant's own filing and the portal's.
+ONLINE_CHANNELS: frozenset[str] = frozenset({"online", "portal"})
+
+
+def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """Overdue: the clock runs and its due time has passed (DESIGN.md section 3). The one test;
+    querysets apply the same condition through ``CLOCK_RUNNING`` (apps/dossiers/selectors.py)."""
+    return status in CLOCK_RUNNING and due_at is not None and due_at < now
 
 
 @dataclass(frozen=True)

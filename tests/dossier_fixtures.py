@@ -104,3 +104,22 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     return Clock(monkeypatch)
+
+
+TRANSFER_TARGET = "000.00.12.H29"  # Sở Tài chính: offers RECORD's procedure once `transfer_target` ran
+
+
+@pytest.fixture
+def transfer_target(demo):
+    """Let the finance department offer RECORD's procedure too, so a dossier may be transferred there
+    (a transfer's target must offer the dossier's procedure)."""
+    from apps.agencies.models import Agency
+    from apps.catalog.models import Offering, Procedure
+    from apps.catalog.selectors import forget_catalog_cache
+
+    Offering.objects.get_or_create(
+        agency=Agency.objects.get(code=TRANSFER_TARGET), procedure=Procedure.objects.get(code=RECORD["procedure"]),
+        defaults={"online_level": 3},
+    )
+    forget_catalog_cache()
+    return TRANSFER_TARGET

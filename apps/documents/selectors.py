@@ -19,34 +19,35 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import User
 from apps.agencies.models import Agency
 from apps.catalog.models import DocumentType
-from apps.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent
+from apps.dossiers.actions import SLIP_LABELS
+from apps.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, ResultKind
+from apps.dossiers.payloads import event_payload
 from apps.public.links import lookup_page_url
 from apps.workcalendar.selectors import working_calendar
+from onestop import events as ev
 from onestop.lifecycle import Action, Status
 
 from .forms import Form
+from .templatetags.documents_pdf import vnd
 
 RECEPTION_ACTIONS = (Action.REGISTER, Action.ACCEPT)
 ONE_STOP_DESK = "Bộ phận tiếp nhận và trả kết quả"
 #: How the control slip's table names the applicant (the full name is in its header).
 APPLICANT = "Người nộp hồ sơ"
 TIMELINESS_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-#: Events that hand the dossier from one holder to another, plus the apology (a control point).
-SLIP_ACTIONS = (
-    Action.REGISTER, Action.ACCEPT, Action.ASSIGN, Action.TRANSFER, Action.REQUEST_SUPPLEMENT,
-    Action.SUPPLEMENT, Action.APOLOGISE, Action.RESOLVE, Action.RETURN, Action.REJECT, Action.WITHDRAW,
-)
+#: Events that hand the dossier from one holder to another, plus the control points (apology,
+#: payment request and confirmation): the actions with a slip label in the action registry.
+SLIP_ACTIONS = tuple(SLIP_LABELS)
 #: Steps that are not the agency's working time: not classed early / on time / late.
-UNCLASSED = (Action.REGISTER, Action.ACCEPT, Action.SUPPLEMENT, Action.WITHDRAW)
+UNCLASSED = (Action.REGISTER, Action.ACCEPT, Action.SUPPLEMENT, Action.WITHDRAW, Action.CONFIRM_PAYMENT)
 PLACE_PREFIXES = ("Ủy ban nhân dân ", "UBND ")
 PLACE_TIERS = ("thành phố ", "tỉnh ")
 
@@ -97,12 +98,6 @@ def place_name(agency: Agency) -> str:
         if name.lower().startswith(tier):
             return name[len(tier):]
     return name
-
-
-def _when(value: Any) -> datetime | None:
-    if isinstance(value, datetime) or value is None:
-        return value
-    return parse_datetime(value)
 
 
 def _person(user: User | None) -> str:
@@ -189,10 +184,17 @@ def _received_documents(dossier: Dossier) -> list[dict[str, Any]]:
     return rows
 
 
+def _reception(event: DossierEvent) -> ev.Registered | ev.Accepted:
+    payload = event_payload(event)
+    assert isinstance(payload, (ev.Registered, ev.Accepted)), event.action
+    return payload
+
+
 def _receipt(dossier: Dossier) -> dict[str, Any]:
     event = _reception_event(dossier)
-    received_at = _when(event.payload.get("received_at")) or dossier.received_at
-    due_at = _when(event.payload.get("due_at")) or dossier.due_at
+    reception = _reception(event)
+    received_at = reception.received_at or dossier.received_at
+    due_at = reception.due_at or dossier.due_at
     fee = dossier.fee_amount if dossier.fee_amount is not None else dossier.procedure.fee
     return {
         **_base(dossier, dossier.receiving_agency, received_at),
@@ -207,25 +209,40 @@ def _receipt(dossier: Dossier) -> dict[str, Any]:
 
 def _supplement_request(dossier: Dossier, event_id: int | None) -> dict[str, Any]:
     event = _pick_event(dossier, Action.REQUEST_SUPPLEMENT, event_id)
+    request = event_payload(event)
+    assert isinstance(request, ev.SupplementRequested)
+    names = dict(DocumentType.objects.filter(procedure_id=dossier.procedure_id).values_list("code", "name"))
+    documents = [f"{nfc(names.get(code) or code)} (nộp bổ sung)" for code in request.document_types]
     return {
         **_base(dossier, event.agency, event.at),
         "event_id": event.pk,
-        "reason": nfc(event.payload.get("reason")),
-        "items": [nfc(item) for item in event.payload.get("items") or []],
+        "reason": nfc(request.reason),
+        "items": [*documents, *(nfc(item) for item in request.items)],
         "requested_by": _person(event.actor),
         "received_at": dossier.received_at,
     }
 
 
 def _refusal(dossier: Dossier) -> dict[str, Any]:
-    if dossier.status != Status.REJECTED:
-        raise DocumentNotAvailable("The dossier was not rejected.")
-    event = _pick_event(dossier, Action.REJECT, None)
+    """Rejected (at intake or after examination), or resolved with a refusal (its note is the reason)."""
+    if dossier.status == Status.REJECTED:
+        event = _pick_event(dossier, Action.REJECT, None)
+    elif dossier.result == ResultKind.REFUSED:
+        event = _pick_event(dossier, Action.RESOLVE, None)
+    else:
+        raise DocumentNotAvailable("The dossier was neither rejected nor resolved with a refusal.")
+    match payload := event_payload(event):
+        case ev.Rejected():
+            reason, at_intake = payload.reason, payload.at_intake
+        case ev.Resolved():
+            reason, at_intake = payload.note, False
+        case _:
+            raise AssertionError(f"a refusal is not recorded by {event.action}")
     return {
         **_base(dossier, event.agency, event.at),
         "event_id": event.pk,
-        "reason": nfc(event.payload.get("reason")),
-        "at_intake": bool(event.payload.get("at_intake")),
+        "reason": nfc(reason),
+        "at_intake": at_intake,
         "refused_by": _person(event.actor),
         "submitted_at": dossier.submitted_at,
         "received_at": dossier.received_at,
@@ -234,12 +251,14 @@ def _refusal(dossier: Dossier) -> dict[str, Any]:
 
 def _apology(dossier: Dossier, event_id: int | None) -> dict[str, Any]:
     event = _pick_event(dossier, Action.APOLOGISE, event_id)
+    apology = event_payload(event)
+    assert isinstance(apology, ev.Apologised)
     return {
         **_base(dossier, event.agency, event.at),
         "event_id": event.pk,
-        "reason": nfc(event.payload.get("reason")),
-        "previous_appointment": _when(event.payload.get("previous_appointment")),
-        "new_appointment": _when(event.payload.get("new_appointment")),
+        "reason": nfc(apology.reason),
+        "previous_appointment": apology.previous_appointment,
+        "new_appointment": apology.new_appointment,
         "apologised_by": _person(event.actor),
         "received_at": dossier.received_at,
     }
@@ -262,28 +281,18 @@ class SlipStep:
         return TIMELINESS_LABELS.get(self.timeliness, "—")
 
 
-STEP_LABELS = {
-    Action.REGISTER: "Tiếp nhận hồ sơ",
-    Action.ACCEPT: "Tiếp nhận hồ sơ trực tuyến",
-    Action.ASSIGN: "Chuyển xử lý",
-    Action.TRANSFER: "Chuyển cơ quan giải quyết",
-    Action.REQUEST_SUPPLEMENT: "Yêu cầu bổ sung hồ sơ",
-    Action.SUPPLEMENT: "Bổ sung hồ sơ",
-    Action.APOLOGISE: "Xin lỗi, hẹn lại ngày trả",
-    Action.RESOLVE: "Giải quyết xong, chuyển trả kết quả",
-    Action.RETURN: "Trả kết quả",
-    Action.REJECT: "Từ chối, trả hồ sơ",
-    Action.WITHDRAW: "Rút hồ sơ",
-}
+#: The label of each step: from the action registry (apps/dossiers/actions.py).
+STEP_LABELS = SLIP_LABELS
 
 
 def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
     calendar = working_calendar()
-    usernames = {e.payload.get("assignee") for e in events if e.action == Action.ASSIGN}
+    payloads = {e.pk: event_payload(e) for e in events}
+    usernames = {p.assignee for p in payloads.values() if isinstance(p, ev.Assigned)}
     people = {
         u.username: _person(u) for u in User.objects.filter(username__in=[n for n in usernames if n])
     }
-    codes = {e.payload.get(k) for e in events if e.action == Action.TRANSFER for k in ("from_agency", "to_agency")}
+    codes = {c for p in payloads.values() if isinstance(p, ev.Transferred) for c in (p.from_agency, p.to_agency)}
     agencies = {a.code: nfc(a.name) for a in Agency.objects.filter(code__in=[c for c in codes if c])}
     applicant = APPLICANT
     due: datetime | None = None
@@ -293,43 +302,57 @@ def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
         action = Action(event.action)
         actor = _person(event.actor)
         desk = f"{ONE_STOP_DESK} – {nfc(event.agency.name)}"
-        payload = event.payload or {}
+        payload = payloads[event.pk]
         note = ""
-        if action in RECEPTION_ACTIONS:
-            due = _when(payload.get("due_at")) or dossier.due_at
-            giver, receiver = applicant, f"{actor} ({desk})" if actor else desk
-        elif action == Action.ASSIGN:
-            assignee = payload.get("assignee", "")
-            giver, receiver = actor, people.get(assignee, assignee)
-        elif action == Action.TRANSFER:
-            source, target = payload.get("from_agency", ""), payload.get("to_agency", "")
-            giver = f"{actor} ({agencies.get(source, source)})" if actor else agencies.get(source, source)
-            receiver = agencies.get(target, target)
-            note = nfc(payload.get("reason"))
-        elif action == Action.REQUEST_SUPPLEMENT:
-            due = _when(payload.get("due_at_before")) or due
-            giver, receiver = actor, applicant
-            note = nfc(payload.get("reason"))
-        elif action == Action.SUPPLEMENT:
-            giver, receiver = applicant, holder or desk
-            after = _when(payload.get("due_at_after"))
-            if after is not None:
-                note = "Hạn mới: " + timezone_short(after)
-        elif action == Action.APOLOGISE:
-            giver, receiver = actor, applicant
-            new = _when(payload.get("new_appointment"))
-            note = nfc(payload.get("reason")) + (f" (hẹn lại {timezone_short(new)})" if new else "")
-        elif action == Action.RESOLVE:
-            due = _when(payload.get("due_at")) or due
-            giver, receiver = actor, desk
-            note = "Kết quả: " + ("giải quyết" if payload.get("result") == "approved" else "từ chối giải quyết")
-        elif action in (Action.RETURN, Action.REJECT):
-            giver, receiver = actor, applicant
-            if action == Action.REJECT:
-                note = nfc(payload.get("reason"))
-        else:  # withdraw
-            giver, receiver = applicant, desk
-            note = nfc(payload.get("reason"))
+        match payload:
+            case ev.Registered() | ev.Accepted():
+                due = payload.due_at or dossier.due_at
+                giver, receiver = applicant, f"{actor} ({desk})" if actor else desk
+            case ev.Assigned():
+                giver, receiver = actor, people.get(payload.assignee, payload.assignee)
+            case ev.Transferred():
+                source, target = payload.from_agency, payload.to_agency
+                giver = f"{actor} ({agencies.get(source, source)})" if actor else agencies.get(source, source)
+                receiver = agencies.get(target, target)
+                note = nfc(payload.reason)
+            case ev.SupplementRequested():
+                due = payload.due_at_before or due
+                giver, receiver = actor, applicant
+                note = nfc(payload.reason)
+            case ev.Supplemented():
+                giver, receiver = applicant, holder or desk
+                if payload.due_at_after is not None:
+                    note = "Hạn mới: " + timezone_short(payload.due_at_after)
+            case ev.Apologised():
+                giver, receiver = actor, applicant
+                new = payload.new_appointment
+                note = nfc(payload.reason) + (f" (hẹn lại {timezone_short(new)})" if new else "")
+            case ev.PaymentRequested():
+                giver, receiver = actor, applicant
+                note = "Số tiền: " + vnd(payload.amount) + "".join(
+                    f"; {nfc(item.name)}: {vnd(item.amount)}" for item in payload.items
+                )
+            case ev.PaymentConfirmed():
+                giver, receiver = applicant, holder or desk
+                how = "trực tuyến" if payload.method == "online" else "tại quầy"
+                note = f"Đã nộp {vnd(payload.amount)} ({how})" + (
+                    f", mã giao dịch {nfc(payload.reference)}" if payload.reference else "")
+            case ev.Resolved():
+                due = payload.due_at or due
+                giver, receiver = actor, desk
+                note = "Kết quả: " + ("giải quyết" if payload.result == "approved" else "từ chối giải quyết")
+            case ev.Returned():
+                giver, receiver = actor, applicant
+            case ev.Rejected():
+                giver, receiver = actor, applicant
+                note = nfc(payload.reason)
+            case ev.Withdrawn():
+                giver, receiver = applicant, desk
+                note = nfc(payload.reason)
+            case ev.Submitted():
+                raise AssertionError("a submission is not a step of the control slip")
+            case _:
+                assert_never(payload)
         classed = action not in UNCLASSED and due is not None
         timeliness = calendar.timeliness(due, event.at).value if classed else ""
         steps.append(SlipStep(
@@ -337,8 +360,8 @@ def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
             giver=giver or "—", receiver=receiver or "—", due=due if classed else None,
             timeliness=timeliness, note=note,
         ))
-        if action == Action.SUPPLEMENT:
-            due = _when(payload.get("due_at_after")) or due
+        if isinstance(payload, ev.Supplemented):
+            due = payload.due_at_after or due
         if receiver != applicant:  # who holds the dossier when the applicant hands it back
             holder = receiver
     return steps
@@ -360,7 +383,7 @@ def _control_slip(dossier: Dossier) -> dict[str, Any]:
     return {
         **_base(dossier, dossier.receiving_agency, dossier.received_at),
         "received_at": dossier.received_at,
-        "due_at": _when(reception.payload.get("due_at")) or dossier.due_at,
+        "due_at": _reception(reception).due_at or dossier.due_at,
         "current_due_at": dossier.due_at,
         "appointment_at": dossier.appointment_at,
         "handling_agency": nfc(dossier.agency.name),

@@ -26,7 +26,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
+from apps.dossiers.sinks import EventRecord
 from onestop.lifecycle import Action
 
 from .forms import Form, file_name
@@ -36,12 +38,8 @@ from .selectors import DocumentNotAvailable, document_context
 
 logger = logging.getLogger(__name__)
 
-#: Which event issues which form to the applicant by e-mail.
-MAILED_ON: dict[str, str] = {
-    Action.REGISTER: Form.RECEIPT,
-    Action.ACCEPT: Form.RECEIPT,
-    Action.APOLOGISE: Form.APOLOGY,
-}
+#: Which event issues which form to the applicant by e-mail: `mailed` in the action registry.
+MAILED_ON: dict[str, str] = {action: Form(form) for action, form in actions.MAILED_ON.items()}
 SUBJECTS = {
     Form.RECEIPT: "Giấy tiếp nhận hồ sơ và hẹn trả kết quả – hồ sơ {code}",
     Form.APOLOGY: "Phiếu xin lỗi và hẹn lại ngày trả kết quả – hồ sơ {code}",
@@ -93,6 +91,11 @@ def document_mail_schedule(*, event: DossierEvent, dossier: Dossier) -> Document
     )
     transaction.on_commit(partial(_enqueue, mail.pk), robust=True)
     return mail
+
+
+def document_mail_sink(record: EventRecord) -> None:
+    """The dossier event sink (wired in DocumentsConfig.ready)."""
+    document_mail_schedule(event=record.event, dossier=record.dossier)
 
 
 def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:

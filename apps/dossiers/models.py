@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from apps.accounts.models import ApplicantType
 from onestop.calendar import Timeliness
-from onestop.lifecycle import TERMINAL, Action, Status
+from onestop.lifecycle import CLOCK_RUNNING, ONLINE_CHANNELS, TERMINAL, Action, Status
 
 
 class Channel(models.TextChoices):
@@ -15,11 +15,9 @@ class Channel(models.TextChoices):
     PORTAL = "portal", "Cổng DVC quốc gia"
 
 
-ONLINE_CHANNELS = (Channel.ONLINE, Channel.PORTAL)
+assert ONLINE_CHANNELS <= set(Channel.values)  # onestop.lifecycle states them once
 #: States a clerk still has work on (everything but the terminal ones), in the active-queue index.
 ACTIVE_STATUSES = [s.value for s in Status if s not in TERMINAL]
-#: Open states in which the clock runs (a supplement pause stops it).
-CLOCK_RUNNING = (Status.RECEIVED, Status.IN_PROGRESS, Status.AWAITING_PAYMENT)
 
 StatusChoices = models.TextChoices("StatusChoices", [(s.name, s.value) for s in Status])
 ActionChoices = models.TextChoices("ActionChoices", [(a.name, a.value) for a in Action])
@@ -74,7 +72,7 @@ class Dossier(models.Model):
     appointment_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True, help_text="Rejected or withdrawn at")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Returned, rejected or withdrawn at")
     timeliness = models.CharField(max_length=8, choices=TimelinessChoices.choices, blank=True)
     rejected_at_intake = models.BooleanField(default=False)
 
@@ -121,8 +119,14 @@ class Dossier(models.Model):
             # on due_at); "due before T" implies it.
             models.Index(
                 fields=["due_at"], include=["procedure", "agency", "online_level"],
-                condition=Q(status__in=[s.value for s in CLOCK_RUNNING], due_at__isnull=False),
+                condition=Q(status__in=[s.value for s in Status if s in CLOCK_RUNNING], due_at__isnull=False),
                 name="dossier_overdue_idx",
+            ),
+            # Read-only access of the agency that received a dossier another agency holds now
+            # (`transferred_out`): only transferred dossiers are in it, so intake pays nothing.
+            models.Index(
+                fields=["receiving_agency", "due_at"], condition=~Q(receiving_agency=models.F("agency")),
+                name="dossier_received_elsewhere_idx",
             ),
             models.Index(fields=["applicant", "-submitted_at"], name="dossier_applicant_idx"),
             models.Index(fields=["applicant_id_number"], name="dossier_applicant_idno_idx"),
@@ -172,6 +176,8 @@ class DossierEvent(models.Model):
         indexes = [
             models.Index(fields=["dossier", "id"], name="event_dossier_idx"),
             models.Index(fields=["txid", "id"], name="event_feed_idx"),
+            # Which dossiers were transferred to an agency (it keeps read-only access to them).
+            models.Index(fields=["agency", "dossier"], condition=Q(action="transfer"), name="event_transfer_to_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
 from apps.identity.services import verified_accounts_for, verified_dossier_id_numbers
 from apps.workcalendar.selectors import working_calendar
+from onestop.lifecycle import CLOCK_RUNNING, Action
 
-from .models import CLOCK_RUNNING, Channel, Dossier, DossierDocument, DossierEvent
+from .models import Channel, Dossier, DossierDocument, DossierEvent
 
 
 def _base() -> QuerySet[Dossier]:
@@ -29,13 +30,25 @@ def _own(user: User) -> Q:
     return condition
 
 
+def _held_by(agency_ids) -> Q:
+    """Dossiers these agencies hold now or held before: the receiving agency keeps them, and so
+    does every agency a transfer handed them to (a transfer event's agency is its target)."""
+    transferred_to = DossierEvent.objects.filter(action=Action.TRANSFER, agency_id__in=agency_ids)
+    return (
+        Q(agency_id__in=agency_ids)
+        | Q(receiving_agency_id__in=agency_ids)
+        | Q(pk__in=transferred_to.values("dossier_id"))
+    )
+
+
 def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
-    """An applicant's own dossiers plus, for staff, those of the agencies in their scope."""
+    """An applicant's own dossiers plus, for staff, those their agencies hold or held (read-only
+    once transferred away: actions are open to the holding agency's staff only, see Caller)."""
     if not user.is_authenticated:
         return Dossier.objects.none()
     condition = _own(user)
     if user_is_staff_reader(user):
-        condition |= Q(agency_id__in=staff_agency_ids(user))
+        condition |= _held_by(staff_agency_ids(user))
     return _base().filter(condition)
 
 
@@ -44,6 +57,17 @@ def dossier_queue(user: User) -> QuerySet[Dossier]:
     if not user_is_staff_reader(user):
         return Dossier.objects.none()
     return _base().filter(agency_id__in=staff_agency_ids(user))
+
+
+def dossier_transferred_out(user: User) -> QuerySet[Dossier]:
+    """Dossiers the user's agencies received or held and that another agency holds now."""
+    if not user_is_staff_reader(user):
+        return Dossier.objects.none()
+    ids = staff_agency_ids(user)
+    transferred_to = DossierEvent.objects.filter(action=Action.TRANSFER, agency_id__in=ids)
+    # `receiving <> agency` is implied (we exclude our own); stated, so the partial index serves it.
+    received_here = Q(receiving_agency_id__in=ids) & ~Q(receiving_agency=F("agency"))
+    return _base().filter(received_here | Q(pk__in=transferred_to.values("dossier_id"))).exclude(agency_id__in=ids)
 
 
 def applicant_dossiers(user: User) -> QuerySet[Dossier]:

@@ -12,10 +12,11 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
@@ -26,12 +27,10 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency
-from apps.catalog.models import Offering, Procedure
+from apps.catalog.models import DocumentType, Offering, Procedure
 from apps.catalog.selectors import offering_for_intake
-from apps.documents.services import document_mail_schedule
-from apps.portal.services import outbox_enqueue
-from apps.stats.services import record_event as record_stats
 from apps.workcalendar.selectors import working_calendar
+from onestop import events as ev
 from onestop.codes import format_dossier_code
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import TRANSITIONS, Action, Actor, Status, check_transition
@@ -48,6 +47,8 @@ from .models import (
     PaymentMethod,
     ResultKind,
 )
+from .payloads import payload_json
+from .sinks import EventRecord, emit
 from .uploads import CheckedUpload
 
 STAFF_ACTORS = {Role.CLERK: Actor.CLERK, Role.SPECIALIST: Actor.SPECIALIST, Role.LEADER: Actor.LEADER}
@@ -326,11 +327,11 @@ def _create(
             caller=caller,
             actor_role=actor_role,
             at=now,
-            payload={
-                "channel": channel,
-                **({"note": request.note} if request.note else {}),
-                **({"received_at": _iso(received_at), "due_at": _iso(due)} if received_at else {}),
-            },
+            payload=(
+                ev.Registered(channel=channel, note=request.note, received_at=received_at, due_at=due)
+                if action == Action.REGISTER
+                else ev.Submitted(channel=channel, note=request.note)
+            ),
         )
         if idempotency_key:
             IdempotencyRecord.objects.filter(client=caller.client_id, key=idempotency_key).update(
@@ -392,6 +393,14 @@ def dossier_register(
     received = received_at or now
     if received > now:
         raise DomainError("Reception time cannot be in the future.", code=ErrorCode.VALIDATION, field="received_at")
+    limit = settings.REGISTRATION_BACKDATE_DAYS
+    if received < now - timedelta(days=limit):
+        raise DomainError(
+            f"Reception time can be backdated by at most {limit} days.",
+            code=ErrorCode.VALIDATION,
+            field="received_at",
+            extra={"earliest_received_at": _iso(now - timedelta(days=limit))},
+        )
     return _create(
         caller=caller,
         request=request,
@@ -417,12 +426,13 @@ def _record_event(
     caller: Caller,
     actor_role: Actor,
     at: datetime,
-    payload: dict[str, Any],
+    payload: ev.Payload,
     agency_before: int | None = None,
     due_before: datetime | None = None,
 ) -> DossierEvent:
-    """The history row, the portal's outbox row and the statistics counters, in the caller's
-    transaction: all of them commit together or not at all."""
+    """The history row, then every registered sink (portal outbox, statistics counters, document
+    mail: apps/dossiers/sinks.py), in the caller's transaction: all commit together or not at all."""
+    ev.check_payload(action, payload)
     # The change feed orders by (txid, id). A transaction may own its id before it waited for the
     # dossier's lock, so an event could carry a lower id than the dossier's previous event: taking
     # the greater of the two keeps each dossier's events in order (and stays >= our own id, which
@@ -438,12 +448,12 @@ def _record_event(
         actor_role=actor_role,
         agency_id=dossier.agency_id,
         at=at,
-        payload=payload,
+        payload=payload_json(payload),
     )
-    outbox_enqueue(dossier=dossier, event=event)
-    record_stats(event=event, dossier=dossier, from_agency_id=agency_before, due_before=due_before)
-    document_mail_schedule(event=event, dossier=dossier)  # receipt / apology e-mailed after commit
+    emit(EventRecord(event=event, dossier=dossier, payload=payload, agency_before=agency_before,
+                     due_before=due_before))
     return event
+
 
 
 @dataclass
@@ -453,7 +463,7 @@ class _Step:
     to_status: Status
     actor_role: Actor
     at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: ev.Payload | None = None
     changed: set[str] = field(default_factory=set)
 
     def set(self, **values: Any) -> None:
@@ -490,6 +500,8 @@ def _apply(
         step = _Step(dossier=dossier, from_status=current, to_status=target, actor_role=role, at=_now())
         agency_before, due_before = dossier.agency_id, dossier.due_at
         effect(step)
+        if step.payload is None:
+            raise AssertionError(f"the effect of {action} recorded no payload")
         step.set(status=target, version=dossier.version + 1)
         dossier.save(update_fields=[*step.changed, "updated_at"])
         _record_event(
@@ -500,14 +512,15 @@ def _apply(
 
 
 def _iso(instant: datetime | None) -> str | None:
-    return instant.isoformat() if instant else None
+    """RFC 3339 in local time with its offset: the one form the API gives instants in."""
+    return timezone.localtime(instant).isoformat() if instant else None
 
 
 def dossier_accept(*, dossier_id: int, caller: Caller, expected_version: int | None = None) -> Dossier:
     def effect(step: _Step) -> None:
         due = working_calendar().due_at(step.at, step.dossier.processing_days)
         step.set(received_at=step.at, due_at=due, appointment_at=due, received_by=caller.user)
-        step.payload = {"received_at": _iso(step.at), "due_at": _iso(due)}
+        step.payload = ev.Accepted(received_at=step.at, due_at=due)
 
     return _apply(dossier_id=dossier_id, action=Action.ACCEPT, caller=caller, expected_version=expected_version,
                   effect=effect)
@@ -518,7 +531,7 @@ def dossier_reject(*, dossier_id: int, caller: Caller, reason: str, expected_ver
         at_intake = step.from_status == Status.SUBMITTED
         step.set(closed_at=step.at, rejected_at_intake=at_intake)
         _close_open_pause(step)
-        step.payload = {"reason": reason, "at_intake": at_intake}
+        step.payload = ev.Rejected(reason=reason, at_intake=at_intake)
 
     return _apply(dossier_id=dossier_id, action=Action.REJECT, caller=caller, expected_version=expected_version,
                   effect=effect)
@@ -539,21 +552,45 @@ def dossier_assign(
                 "No staff member of this agency with that username.", code=ErrorCode.VALIDATION, field="assignee"
             )
         step.set(assigned_to=assignee)
-        step.payload = {"assignee": assignee.username}
+        step.payload = ev.Assigned(assignee=assignee.username)
 
     return _apply(dossier_id=dossier_id, action=Action.ASSIGN, caller=caller, expected_version=expected_version,
                   effect=effect)
 
 
+def _document_types(dossier: Dossier) -> dict[str, str]:
+    return dict(DocumentType.objects.filter(procedure_id=dossier.procedure_id).values_list("code", "name"))
+
+
 def dossier_request_supplement(
-    *, dossier_id: int, caller: Caller, reason: str, items: list[str], expected_version: int | None = None
+    *,
+    dossier_id: int,
+    caller: Caller,
+    reason: str,
+    items: list[str] | None = None,
+    document_types: list[str] | None = None,
+    expected_version: int | None = None,
 ) -> Dossier:
+    """Name what is missing: document types of the procedure (the supplement must bring a file of
+    each) and/or free-text items (information; answered with form data or a note)."""
+    items, document_types = list(items or []), list(dict.fromkeys(document_types or []))
+    if not items and not document_types:
+        raise DomainError("Name what is missing: document types and/or items.", code=ErrorCode.VALIDATION,
+                          field="items")
+
     def effect(step: _Step) -> None:
+        known = _document_types(step.dossier)
+        for code in document_types:
+            if code not in known:
+                raise DomainError(f"Unknown document type {code!r} for this procedure.",
+                                  code=ErrorCode.VALIDATION, field=f"document_types.{code}")
         DossierPause.objects.create(
-            dossier=step.dossier, started_at=step.at, reason=reason, requested_items=items,
+            dossier=step.dossier, started_at=step.at, reason=reason,
+            requested_items=[*(f"{code}: {known[code]}" for code in document_types), *items],
             due_at_before=step.dossier.due_at,
         )
-        step.payload = {"reason": reason, "items": items, "due_at_before": _iso(step.dossier.due_at)}
+        step.payload = ev.SupplementRequested(reason=reason, items=tuple(items), document_types=tuple(document_types),
+                                              due_at_before=step.dossier.due_at)
 
     return _apply(dossier_id=dossier_id, action=Action.REQUEST_SUPPLEMENT, caller=caller,
                   expected_version=expected_version, effect=effect)
@@ -575,27 +612,61 @@ def _close_open_pause(step: _Step) -> DossierPause | None:
     return pause
 
 
+def _open_request(dossier: Dossier) -> ev.SupplementRequested:
+    """The supplement request the dossier is waiting on (the latest one)."""
+    event = (DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_SUPPLEMENT)
+             .order_by("-id").only("action", "payload").first())
+    if event is None:  # cannot happen while awaiting_supplement; imported data
+        return ev.SupplementRequested()
+    payload = ev.payload_from_json(event.action, event.payload)
+    assert isinstance(payload, ev.SupplementRequested)
+    return payload
+
+
+def _check_supplement(
+    dossier: Dossier, request: ev.SupplementRequested, uploads: list[CheckedUpload], note: str,
+    form_data: dict[str, Any],
+) -> None:
+    known = _document_types(dossier)
+    for item in uploads:
+        if item.document_type not in known:
+            raise DomainError(f"Unknown document type {item.document_type!r} for this procedure.",
+                              code=ErrorCode.VALIDATION, field=f"documents.{item.document_type}")
+    given = {item.document_type for item in uploads}
+    for code in request.document_types:
+        if code not in given:
+            raise DomainError(f"Requested document missing: {known.get(code, code)}.", code=ErrorCode.VALIDATION,
+                              field=f"documents.{code}")
+    if not request.document_types and not uploads and not note.strip() and not form_data:
+        raise DomainError("The request asked for information: answer with form data or a note.",
+                          code=ErrorCode.VALIDATION, field="note")
+
+
 def dossier_supplement(
     *,
     dossier_id: int,
     caller: Caller,
     note: str = "",
+    form_data: dict[str, Any] | None = None,
     documents: list[CheckedUpload] | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
+    """The applicant (or a clerk for them) brings what was asked: a file of every requested
+    document type, or for a request of information, form data (merged into the dossier's) or a note."""
+    uploads, form_data = documents or [], form_data or {}
     with _files_removed_on_failure() as stored:
 
         def effect(step: _Step) -> None:
+            _check_supplement(step.dossier, _open_request(step.dossier), uploads, note, form_data)
             before = step.dossier.due_at
             _close_open_pause(step)
-            _store_documents(step.dossier, documents or [], stage="supplement", by=caller.user, at=step.at,
-                             stored=stored)
-            step.payload = {
-                "note": note,
-                "documents": [d.document_type for d in documents or []],
-                "due_at_before": _iso(before),
-                "due_at_after": _iso(step.dossier.due_at),
-            }
+            _store_documents(step.dossier, uploads, stage="supplement", by=caller.user, at=step.at, stored=stored)
+            if form_data:
+                step.set(form_data={**(step.dossier.form_data or {}), **form_data})
+            step.payload = ev.Supplemented(
+                note=note, documents=tuple(d.document_type for d in uploads), form_data=tuple(form_data),
+                due_at_before=before, due_at_after=step.dossier.due_at,
+            )
 
         return _apply(dossier_id=dossier_id, action=Action.SUPPLEMENT, caller=caller,
                       expected_version=expected_version, effect=effect)
@@ -610,7 +681,13 @@ def dossier_transfer(
             raise DomainError("No active agency with this code.", code=ErrorCode.VALIDATION, field="agency")
         if target.pk == step.dossier.agency_id:
             raise DomainError("The dossier is already with this agency.", code=ErrorCode.VALIDATION, field="agency")
-        step.payload = {"from_agency": step.dossier.agency.code, "to_agency": target.code, "reason": reason}
+        offers = Offering.objects.filter(
+            agency=target, procedure_id=step.dossier.procedure_id, is_active=True, procedure__is_active=True
+        ).exists()
+        if not offers:
+            raise DomainError("That agency does not offer this dossier's procedure.",
+                              code=ErrorCode.PROCEDURE_NOT_OFFERED, field="agency")
+        step.payload = ev.Transferred(from_agency=step.dossier.agency.code, to_agency=target.code, reason=reason)
         step.set(agency=target, assigned_to=None)
 
     return _apply(dossier_id=dossier_id, action=Action.TRANSFER, caller=caller, expected_version=expected_version,
@@ -622,40 +699,47 @@ def dossier_apologise(
 ) -> Dossier:
     def effect(step: _Step) -> None:
         current = step.dossier.appointment_at
-        if new_appointment <= current:
+        calendar = working_calendar()
+        if new_appointment <= current or not calendar.is_appointment_time(new_appointment):
             raise DomainError(
-                "The new appointment must be later than the current one.",
+                "The new appointment must be in working time and later than the current one.",
                 code=ErrorCode.VALIDATION,
                 field="new_appointment",
-                extra={"current_appointment": _iso(current)},
+                extra={"current_appointment": _iso(current),
+                       "earliest_appointment": _iso(calendar.earliest_appointment_after(current))},
             )
-        step.payload = {"reason": reason, "previous_appointment": _iso(current),
-                        "new_appointment": _iso(new_appointment)}
+        step.payload = ev.Apologised(reason=reason, previous_appointment=current, new_appointment=new_appointment)
         step.set(appointment_at=new_appointment)
 
     return _apply(dossier_id=dossier_id, action=Action.APOLOGISE, caller=caller, expected_version=expected_version,
                   effect=effect)
 
 
-#: Called with the dossier, in request_payment's transaction, after its event is written (apps/payments
-#: opens a payment at the gateway there). Registered by the apps that need it (AppConfig.ready).
-PAYMENT_REQUESTED_HOOKS: list[Callable[[Dossier], Any]] = []
+DEFAULT_FEE_ITEM = "Phí, lệ phí"
 
 
 def dossier_request_payment(
-    *, dossier_id: int, caller: Caller, amount: Decimal, items: list[dict[str, Any]],
+    *, dossier_id: int, caller: Caller, amount: Decimal, items: list[dict[str, Any]] | None = None,
     expected_version: int | None = None,
 ) -> Dossier:
+    """Fee items (name, whole VND) must add up to the amount; none given: one item of the amount."""
+    amount = Decimal(amount)
+    fee_items = tuple(ev.FeeItem(name=i["name"], amount=Decimal(i["amount"])) for i in items or [])
+    if any(i.amount != i.amount.to_integral_value() or i.amount < 0 for i in (*fee_items, ev.FeeItem("", amount))):
+        raise DomainError("Amounts are whole VND, not negative.", code=ErrorCode.VALIDATION, field="amount")
+    if not fee_items:
+        fee_items = (ev.FeeItem(name=DEFAULT_FEE_ITEM, amount=amount),)
+    total = sum((i.amount for i in fee_items), Decimal(0))
+    if total != amount:
+        raise DomainError(f"The fee items add up to {total:f} VND, not {amount:f}.", code=ErrorCode.VALIDATION,
+                          field="items", extra={"items_total": f"{total:f}"})
+
     def effect(step: _Step) -> None:
         step.set(fee_amount=amount)
-        step.payload = {"amount": str(amount), "items": items}
+        step.payload = ev.PaymentRequested(amount=amount, items=fee_items)
 
-    with transaction.atomic():
-        dossier = _apply(dossier_id=dossier_id, action=Action.REQUEST_PAYMENT, caller=caller,
-                         expected_version=expected_version, effect=effect)
-        for hook in PAYMENT_REQUESTED_HOOKS:
-            hook(dossier)
-    return dossier
+    return _apply(dossier_id=dossier_id, action=Action.REQUEST_PAYMENT, caller=caller,
+                  expected_version=expected_version, effect=effect)
 
 
 def dossier_confirm_payment(
@@ -669,7 +753,8 @@ def dossier_confirm_payment(
 
     def effect(step: _Step) -> None:
         step.set(payment_method=method, paid_at=step.at)
-        step.payload = {"method": method, "reference": reference, "amount": str(step.dossier.fee_amount or 0)}
+        step.payload = ev.PaymentConfirmed(method=method, reference=reference,
+                                           amount=Decimal(step.dossier.fee_amount or 0))
 
     return _apply(dossier_id=dossier_id, action=Action.CONFIRM_PAYMENT, caller=caller,
                   expected_version=expected_version, effect=effect)
@@ -693,8 +778,8 @@ def dossier_resolve(
             step.set(resolved_at=step.at, timeliness=timeliness.value, result=result, result_note=note)
             _store_documents(step.dossier, documents or [], stage="result", by=caller.user, at=step.at,
                              stored=stored)
-            step.payload = {"result": result, "note": note, "timeliness": timeliness.value,
-                            "due_at": _iso(step.dossier.due_at)}
+            step.payload = ev.Resolved(result=result, note=note, timeliness=timeliness.value,
+                                       due_at=step.dossier.due_at)
 
         return _apply(dossier_id=dossier_id, action=Action.RESOLVE, caller=caller,
                       expected_version=expected_version, effect=effect)
@@ -707,8 +792,8 @@ def dossier_return(
         if method == "online" and step.dossier.online_level < 4:
             raise DomainError("Results are returned online only for level-4 procedures.",
                               code=ErrorCode.VALIDATION, field="method")
-        step.set(returned_at=step.at)
-        step.payload = {"method": method, "note": note}
+        step.set(returned_at=step.at, closed_at=step.at)
+        step.payload = ev.Returned(method=method, note=note)
 
     return _apply(dossier_id=dossier_id, action=Action.RETURN, caller=caller, expected_version=expected_version,
                   effect=effect)
@@ -720,7 +805,7 @@ def dossier_withdraw(
     def effect(step: _Step) -> None:
         step.set(closed_at=step.at)
         _close_open_pause(step)
-        step.payload = {"reason": reason}
+        step.payload = ev.Withdrawn(reason=reason)
 
     return _apply(dossier_id=dossier_id, action=Action.WITHDRAW, caller=caller, expected_version=expected_version,
                   effect=effect)

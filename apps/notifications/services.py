@@ -26,10 +26,11 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
-from apps.dossiers.selectors import CLOCK_RUNNING, applicant_account_ids, due_within_filter
+from apps.dossiers.payloads import event_payload
+from apps.dossiers.selectors import applicant_account_ids, due_within_filter, overdue_filter
 from apps.portal.selectors import change_feed
-from onestop.lifecycle import Action
 
 from . import texts
 from .models import JobCursor, Notification, NotificationChannel, NotificationKind, NotificationStatus, OverdueMark
@@ -37,11 +38,8 @@ from .sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
 
-#: Actions the applicant is told about (the ones they did themselves, and internal steps, are not).
-ANNOUNCED = frozenset({
-    Action.REGISTER, Action.ACCEPT, Action.REJECT, Action.REQUEST_SUPPLEMENT, Action.REQUEST_PAYMENT,
-    Action.APOLOGISE, Action.RESOLVE, Action.RETURN,
-})
+#: Actions the applicant is told about: `announced` in the action registry (apps/dossiers/actions.py).
+ANNOUNCED = actions.ANNOUNCED
 STATUS_CURSOR = "notifications.status_changes"
 SMS_MAX_CHARS = 320
 
@@ -60,7 +58,7 @@ def _record(rows: list[Notification]) -> None:
 
 def _status_notifications(event: DossierEvent) -> list[Notification]:
     dossier = event.dossier
-    text = texts.status_text(event.action, dossier.code, dossier.procedure.name, event.payload, dossier.appointment_at)
+    text = texts.status_text(event_payload(event), dossier.code, dossier.procedure.name, dossier.appointment_at)
     rows = []
     if dossier.applicant_email:
         rows.append(Notification(
@@ -138,7 +136,7 @@ def overdue_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
     while True:
         with transaction.atomic():
             dossiers = list(
-                Dossier.objects.filter(status__in=CLOCK_RUNNING, due_at__lt=now)
+                overdue_filter(Dossier.objects.all(), True, now)
                 .exclude(Exists(already))
                 .select_related("procedure", "assigned_to", "received_by")
                 .order_by("id")[:batch]

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import assert_never
 
 from django.utils import timezone
 
-from onestop.lifecycle import Action
+from onestop import events as ev
 
 
 def local(instant: datetime | str | None) -> str:
@@ -16,27 +17,32 @@ def local(instant: datetime | str | None) -> str:
     return timezone.localtime(instant).strftime("%H:%M %d/%m/%Y")
 
 
-def status_text(action: str, code: str, procedure: str, payload: dict, appointment: datetime | None) -> str:
-    match Action(action):
-        case Action.REGISTER | Action.ACCEPT:
-            return (f"Hồ sơ {code} ({procedure}) đã được tiếp nhận lúc {local(payload.get('received_at'))}. "
+def status_text(payload: ev.Payload, code: str, procedure: str, appointment: datetime | None) -> str:
+    """What the applicant is told about an event (only the announced actions reach here)."""
+    match payload:
+        case ev.Registered() | ev.Accepted():
+            return (f"Hồ sơ {code} ({procedure}) đã được tiếp nhận lúc {local(payload.received_at)}. "
                     f"Hẹn trả kết quả: {local(appointment)}.")
-        case Action.REJECT:
-            verb = "không được tiếp nhận" if payload.get("at_intake") else "bị dừng giải quyết"
-            return f"Hồ sơ {code} {verb}. Lý do: {payload.get('reason', '')}"
-        case Action.REQUEST_SUPPLEMENT:
-            items = "; ".join(payload.get("items") or [])
-            return f"Hồ sơ {code} cần bổ sung: {items}. Lý do: {payload.get('reason', '')}"
-        case Action.REQUEST_PAYMENT:
-            return f"Hồ sơ {code}: đề nghị nộp phí, lệ phí {payload.get('amount', '')} đồng."
-        case Action.APOLOGISE:
+        case ev.Rejected():
+            verb = "không được tiếp nhận" if payload.at_intake else "bị dừng giải quyết"
+            return f"Hồ sơ {code} {verb}. Lý do: {payload.reason}"
+        case ev.SupplementRequested():
+            items = "; ".join([*payload.document_types, *payload.items])
+            return f"Hồ sơ {code} cần bổ sung: {items}. Lý do: {payload.reason}"
+        case ev.PaymentRequested():
+            return f"Hồ sơ {code}: đề nghị nộp phí, lệ phí {payload.amount:f} đồng."
+        case ev.Apologised():
             return (f"Cơ quan xin lỗi vì hồ sơ {code} chậm trả kết quả. Hẹn trả mới: "
-                    f"{local(payload.get('new_appointment'))}. Lý do: {payload.get('reason', '')}")
-        case Action.RESOLVE:
+                    f"{local(payload.new_appointment)}. Lý do: {payload.reason}")
+        case ev.Resolved():
             return f"Hồ sơ {code} ({procedure}) đã có kết quả giải quyết."
-        case Action.RETURN:
+        case ev.Returned():
             return f"Kết quả hồ sơ {code} đã được trả."
-    return f"Hồ sơ {code}: {action}."
+        case (ev.Submitted() | ev.Assigned() | ev.Supplemented() | ev.Transferred() | ev.PaymentConfirmed()
+              | ev.Withdrawn()):
+            raise ValueError(f"{type(payload).__name__} is not announced to the applicant")
+        case _:
+            assert_never(payload)
 
 
 def status_subject(code: str) -> str:

@@ -7,11 +7,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Online payment (gateway)"
 
     def ready(self) -> None:
-        from apps.dossiers import services as dossier_services
+        from apps.dossiers.sinks import register_sink
 
-        from .services import payment_open
+        from .services import payment_sink
 
-        # request_payment opens a payment at the gateway, in its own transaction (apps/dossiers
-        # knows only the hook, not this app).
-        if payment_open not in dossier_services.PAYMENT_REQUESTED_HOOKS:
-            dossier_services.PAYMENT_REQUESTED_HOOKS.append(payment_open)
+        # request_payment opens a payment at the gateway, in the event's transaction (after the
+        # portal outbox, the statistics and the document mail).
+        register_sink("payments.open", payment_sink, position=40)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.dossiers import services as dossier_services
 from apps.dossiers.models import Dossier, DossierEvent, PaymentMethod
+from apps.dossiers.sinks import EventRecord
 from onestop import vnpay
 from onestop.errors import DomainError
 from onestop.lifecycle import Action, Status
@@ -44,15 +45,20 @@ def _new_payment(dossier: Dossier, event: DossierEvent, gateway: PaymentGateway,
     )
 
 
-def payment_open(dossier: Dossier) -> Payment | None:
-    """The request_payment hook (inside its transaction): a pending payment at the configured
+def payment_open(dossier: Dossier, event: DossierEvent) -> Payment | None:
+    """For a request_payment event (inside its transaction): a pending payment at the configured
     gateway for the amount asked, superseding an older pending one; None without a gateway."""
     gateway = get_gateway()
     if gateway is None or not dossier.fee_amount:
         return None
-    event = DossierEvent.objects.filter(dossier=dossier, action=Action.REQUEST_PAYMENT).latest("id")
     Payment.objects.filter(dossier=dossier, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUPERSEDED)
     return _new_payment(dossier, event, gateway, attempt=1)
+
+
+def payment_sink(record: EventRecord) -> None:
+    """The dossier event sink (apps/dossiers/sinks.py): request_payment opens a payment."""
+    if record.event.action == Action.REQUEST_PAYMENT:
+        payment_open(record.dossier, record.event)
 
 
 def payment_url(payment: Payment) -> str:

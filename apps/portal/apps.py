@@ -7,4 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = "National public-service portal sync"
 
     def ready(self) -> None:
+        from apps.dossiers.sinks import register_sink
+
         from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
+        from .services import outbox_sink
+
+        register_sink("portal.outbox", outbox_sink, position=10)

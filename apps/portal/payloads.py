@@ -5,12 +5,14 @@ Dates are `yyyyMMddHHmmss` in local time (Asia/Ho_Chi_Minh), as the portal expec
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from django.utils import timezone
 
 from apps.dossiers.models import Channel, Dossier, DossierEvent
-from onestop.lifecycle import Action, Status, portal_status
+from apps.dossiers.payloads import event_payload
+from onestop import events as ev
+from onestop.lifecycle import Status, portal_status
 
 # KenhThucHien: 1 counter, 2 online, 3 post (the portal's channel codes).
 PORTAL_CHANNEL = {Channel.COUNTER: 1, Channel.ONLINE: 2, Channel.PORTAL: 2, Channel.POST: 3}
@@ -24,7 +26,8 @@ def portal_time(instant: datetime | None) -> str | None:
 
 def dossier_sync_payload(dossier: Dossier, event: DossierEvent) -> dict[str, Any]:
     procedure = dossier.procedure
-    payload: dict[str, Any] = {
+    payload = event_payload(event)
+    payload_out: dict[str, Any] = {
         "MaHoSo": dossier.code,
         "MaTTHC": procedure.code,
         "TenTTHC": procedure.name,
@@ -48,30 +51,43 @@ def dossier_sync_payload(dossier: Dossier, event: DossierEvent) -> dict[str, Any
             "ThoiDiemXuLy": portal_time(event.at),
             "TrangThaiTruoc": event.from_status or None,
             "TrangThaiSau": event.to_status,
-            "NoiDungXuLy": event.payload.get("reason") or event.payload.get("note") or "",
+            "NoiDungXuLy": ev.payload_text(payload),
         },
     }
-    if event.action in (Action.REQUEST_SUPPLEMENT, Action.SUPPLEMENT):
-        payload["HoSoBoSung"] = {
-            "NgayHenTraTruoc": portal_time(_parse(event.payload.get("due_at_before"))),
-            "NgayHenTraMoi": portal_time(_parse(event.payload.get("due_at_after"))),
-            "NoiDungBoSung": event.payload.get("reason") or event.payload.get("note") or "",
-            "DanhSachGiayToBoSung": event.payload.get("items") or event.payload.get("documents") or [],
-        }
-    if event.action == Action.APOLOGISE:
-        payload["XinLoi"] = {
-            "LyDo": event.payload.get("reason", ""),
-            "NgayHenTraTruoc": portal_time(_parse(event.payload.get("previous_appointment"))),
-            "NgayHenTraMoi": portal_time(_parse(event.payload.get("new_appointment"))),
-        }
+    match payload:
+        case ev.SupplementRequested():
+            payload_out["HoSoBoSung"] = {
+                "NgayHenTraTruoc": portal_time(payload.due_at_before),
+                "NgayHenTraMoi": None,
+                "NoiDungBoSung": payload.reason,
+                "DanhSachGiayToBoSung": [*payload.document_types, *payload.items],
+            }
+        case ev.Supplemented():
+            payload_out["HoSoBoSung"] = {
+                "NgayHenTraTruoc": portal_time(payload.due_at_before),
+                "NgayHenTraMoi": portal_time(payload.due_at_after),
+                "NoiDungBoSung": payload.note,
+                "DanhSachGiayToBoSung": list(payload.documents),
+            }
+        case ev.Apologised():
+            payload_out["XinLoi"] = {
+                "LyDo": payload.reason,
+                "NgayHenTraTruoc": portal_time(payload.previous_appointment),
+                "NgayHenTraMoi": portal_time(payload.new_appointment),
+            }
+        case ev.PaymentRequested():
+            payload_out["DanhSachLePhi"] = [
+                {"TenPhiLePhi": item.name, "Gia": str(item.amount)} for item in payload.items
+            ]
+        case (ev.Submitted() | ev.Registered() | ev.Accepted() | ev.Rejected() | ev.Assigned() | ev.Transferred()
+              | ev.PaymentConfirmed() | ev.Resolved() | ev.Returned() | ev.Withdrawn()):
+            pass
+        case _:
+            assert_never(payload)
     if dossier.fee_amount is not None:
-        payload["LePhi"] = {
+        payload_out["LePhi"] = {
             "SoTien": str(dossier.fee_amount),
             "HinhThucThanhToan": dossier.payment_method or None,
             "NgayThanhToan": portal_time(dossier.paid_at),
         }
-    return payload
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    return payload_out

@@ -36,6 +36,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from apps.dossiers.models import Dossier, DossierEvent
+from apps.dossiers.sinks import EventRecord
 
 from .models import UNDELIVERED, OutboxMessage, OutboxStatus
 from .payloads import dossier_sync_payload
@@ -56,6 +57,11 @@ def outbox_enqueue(*, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
     if settings.PORTAL_SYNC_URL:
         transaction.on_commit(kick_drain)
     return message
+
+
+def outbox_sink(record: EventRecord) -> None:
+    """The dossier event sink (wired in PortalConfig.ready)."""
+    outbox_enqueue(dossier=record.dossier, event=record.event)
 
 
 def kick_drain() -> None:

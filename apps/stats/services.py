@@ -80,6 +80,12 @@ def record_event(*, event, dossier, from_agency_id: int | None = None, due_befor
         StatDelta.objects.bulk_create(_rows(deltas, dossier))
 
 
+def stats_sink(record) -> None:
+    """The dossier event sink (wired in StatsConfig.ready): the event's counters."""
+    record_event(event=record.event, dossier=record.dossier, from_agency_id=record.agency_before,
+                 due_before=record.due_before)
+
+
 def record_rating(rating) -> None:
     dossier = rating.dossier
     StatDelta.objects.create(

@@ -265,7 +265,7 @@ def test_control_slip_classes_each_step_against_the_due_time_in_force(story):
     assert by_action["register"].giver == "Người nộp hồ sơ"
 
 
-def test_control_slip_names_the_agencies_of_a_transfer(registered, as_user, clock):
+def test_control_slip_names_the_agencies_of_a_transfer(registered, as_user, clock, transfer_target):
     clock.set(2025, 11, 17, 9, 0)
     act(as_user("clerk_tuphap"), registered, "transfer", {"agency": "000.00.12.H29", "reason": "Liên thông"})
     dossier = Dossier.objects.get(pk=registered)

@@ -80,7 +80,7 @@ ROLE_CASES = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("action", "username"), ROLE_CASES)
-def test_action_per_role(dossier_in, as_user, action, username):
+def test_action_per_role(dossier_in, as_user, action, username, transfer_target):
     transition = TRANSITIONS[Action(action)]
     dossier_id = dossier_in(_first_source(Action(action)))
     before = DossierEvent.objects.filter(dossier_id=dossier_id).count()
@@ -102,7 +102,7 @@ STATE_CASES = [(action, state) for action in PAYLOADS for state in Status]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("action", "state"), STATE_CASES)
-def test_action_per_state(dossier_in, as_user, action, state):
+def test_action_per_state(dossier_in, as_user, action, state, transfer_target):
     transition = TRANSITIONS[Action(action)]
     dossier_id = dossier_in(state)
     actor = sorted(a for a in transition.actors if a in ACTOR_USERS)[0]
@@ -191,11 +191,22 @@ def test_refusal_needs_a_reason_and_rejection_at_intake_is_flagged(dossier_in, a
 
 
 @pytest.mark.django_db
-def test_transfer_moves_the_dossier_out_of_the_clerks_scope(dossier_in, as_user):
+def test_transfer_moves_the_dossier_out_of_the_clerks_scope(dossier_in, as_user, transfer_target):
     dossier_id = dossier_in(Status.RECEIVED)
     clerk = as_user("clerk_tuphap")
     assert _act(clerk, dossier_id, "transfer").status_code == 200
-    assert clerk.get(f"/api/v1/dossiers/{dossier_id}/").status_code == 404
+    # The receiving agency keeps read-only access (issue 15): it sees the dossier, acts no more.
+    detail = clerk.get(f"/api/v1/dossiers/{dossier_id}/")
+    assert detail.status_code == 200 and detail.json()["agency"] == "000.00.12.H29"
+    assert detail.json()["allowed_actions"] == []
+    refused = clerk.post(f"/api/v1/dossiers/{dossier_id}/assign/", {"assignee": "specialist_tuphap"}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    for read in ("history/", "documents/", "documents/receipt.pdf", "documents/control_slip.pdf", "receipt/"):
+        assert clerk.get(f"/api/v1/dossiers/{dossier_id}/{read}").status_code == 200, read
+    queue = [row["id"] for row in clerk.get("/api/v1/dossiers/").json()["results"]]
+    assert dossier_id not in queue
+    passed = [row["id"] for row in clerk.get("/api/v1/dossiers/", {"transferred_out": "true"}).json()["results"]]
+    assert passed == [dossier_id]
     history = as_user("citizen1").get(f"/api/v1/dossiers/{dossier_id}/history/").json()["results"]
     assert history[-1]["payload"]["from_agency"] == "000.00.17.H29"
     assert history[-1]["payload"]["to_agency"] == "000.00.12.H29"

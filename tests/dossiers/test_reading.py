@@ -143,7 +143,9 @@ def test_public_lookup_needs_code_and_id_number(queue_data, api):
     assert ok.status_code == 200
     assert ok.json()["status"] == "received" and "applicant_name" not in ok.json()
     assert api.get(f"/api/v1/lookup/{code}/", {"id_number": "001188000222"}).status_code == 404
-    assert api.get(f"/api/v1/lookup/{code}/").status_code == 404
+    missing = api.get(f"/api/v1/lookup/{code}/")
+    assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "id_number"
+    assert api.get(f"/api/v1/lookup/{code}/", {"id_number": " "}).status_code == 400
 
 
 @pytest.mark.django_db

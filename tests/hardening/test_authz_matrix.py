@@ -52,6 +52,8 @@ from rest_framework.test import APIClient
 from apps.accounts.management.commands.load_demo import DEMO_PASSWORD
 from apps.accounts.models import User
 from apps.accounts.tokens import token_for
+from apps.agencies.models import Agency
+from apps.catalog.models import Offering, Procedure
 from apps.dossiers import services
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.uploads import check_upload
@@ -189,6 +191,9 @@ class World:
 
 def _build_world() -> World:
     call_command("load_demo", "--no-tokens", stdout=io.StringIO())
+    # A transfer's target must offer the procedure (issue 15): the finance department offers RECORD's.
+    Offering.objects.create(agency=Agency.objects.get(code="000.00.12.H29"),
+                            procedure=Procedure.objects.get(code=RECORD["procedure"]), online_level=3)
     PortalKey.objects.create(key_id=PORTAL_KEY_ID, secret=PORTAL_SECRET, name="Cổng DVC quốc gia (ma trận)")
     users = {role: User.objects.get(username=name) for role, name in ROLE_USERS.items()}
     applicant = services.Caller.for_user(users["appA"])

@@ -37,13 +37,15 @@ def signed(portal_key) -> SignedCall:
     """`signed("GET", "/api/v1/portal/changes/?limit=5")` or with `body=`; extra knobs to break it."""
     client = APIClient()
     offsets = itertools.count()
+    # One fixed base: "now minus the call number" drifts back onto a used second when each call takes
+    # about a second (a loaded machine), and a byte-identical request in the same second is a replay.
+    base = int(time.time())
 
     def call(method: str, path: str, body: object = None, *, secret: str = SECRET, key_id: str = KEY_ID,
              timestamp: int | None = None, sign_body: bytes | None = None, headers: dict | None = None):
         raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        # Each call gets its own second (a byte-identical request in the same second is a replay).
-        # (Offsets stay inside the 5-minute window however many calls a test makes.)
-        stamp = int(time.time()) - next(offsets) % 250 if timestamp is None else timestamp
+        # Each call gets its own second (offsets stay inside the 5-minute window for 250 calls).
+        stamp = base - next(offsets) % 250 if timestamp is None else timestamp
         auth = signing.signed_headers(key_id=key_id, secret=secret, method=method, path=path,
                                       body=raw if sign_body is None else sign_body, timestamp=stamp)
         meta = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in {**auth, **(headers or {})}.items()}

@@ -94,7 +94,7 @@ def test_lookup_shows_a_supplement_request_and_a_ready_result(counter_dossier, a
     assert "Bản sao CCCD có chứng thực" in html and "Tờ khai bổ sung mục cư trú" in html
 
     clock.set(2025, 11, 19, 9, 0)
-    act(clerk, counter_dossier.pk, "supplement", {"note": ""})
+    act(clerk, counter_dossier.pk, "supplement", {"note": "Đã nộp bản sao"})
     act(clerk, counter_dossier.pk, "assign", {"assignee": "specialist_tuphap"})
     act(as_user("specialist_tuphap"), counter_dossier.pk, "resolve", {"result": "approved"})
     html = lookup(Client(), counter_dossier.code, ID_NUMBER).content.decode()

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db.models import Count, Max
 
 from apps.accounts.models import User
@@ -27,6 +28,7 @@ from apps.dossiers.models import Dossier, DossierEvent
 from apps.ratings.models import Rating
 from apps.ratings.services import rating_give
 from apps.stats.services import stats_compact
+from apps.workcalendar.selectors import working_calendar
 from onestop.lifecycle import Action, Actor, Status, allowed_actions
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -39,6 +41,7 @@ class World:
         self.now = datetime(2025, 1, 20, 8, 0, tzinfo=VN)
         monkeypatch.setattr("apps.dossiers.services._now", lambda: self.now)
         monkeypatch.setattr("apps.ratings.services._now", lambda: self.now)
+        monkeypatch.setattr(settings, "REGISTRATION_BACKDATE_DAYS", 60)  # late registrations below
         DocumentType.objects.update(required=False)
         Offering.objects.update(processing_days=None)
         root = Agency.objects.get(code="000.00.00.H29")
@@ -101,15 +104,20 @@ class World:
         if action == Action.SUPPLEMENT and dossier.applicant_id and self.rng.random() < 0.5:
             caller = self.applicant_caller
         kwargs: dict = {"dossier_id": dossier.pk, "caller": caller}
+        targets = [o.agency.code for o in self.offerings
+                   if o.procedure_id == dossier.procedure_id and o.agency_id != dossier.agency_id]
+        if action == Action.TRANSFER and not targets:
+            return
         extra = {
             Action.REJECT: {"reason": "Không đủ điều kiện"},
             Action.ASSIGN: {"assignee_username": "everyone"},
             Action.REQUEST_SUPPLEMENT: {"reason": "Thiếu", "items": ["Tờ khai"]},
-            Action.TRANSFER: {"agency_code": self.rng.choice([c for c in self.agencies
-                                                              if c != dossier.agency.code]),
+            # A transfer's target offers the procedure; a new appointment is in working time (issue 15).
+            Action.TRANSFER: {"agency_code": self.rng.choice(targets) if targets else None,
                               "reason": "Liên thông"},
-            Action.APOLOGISE: {"reason": "Chậm", "new_appointment": (dossier.appointment_at or self.now)
-                               + timedelta(days=2)},
+            Action.APOLOGISE: {"reason": "Chậm", "new_appointment": working_calendar().earliest_appointment_after(
+                (dossier.appointment_at or self.now) + timedelta(days=2))},
+            Action.SUPPLEMENT: {"note": "Đã bổ sung"},
             Action.REQUEST_PAYMENT: {"amount": 50000, "items": []},
             Action.CONFIRM_PAYMENT: {"method": self.rng.choice(["online", "counter"])},
             Action.RESOLVE: {"result": "approved"},

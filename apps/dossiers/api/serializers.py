@@ -11,10 +11,11 @@ from rest_framework import serializers
 from apps.accounts.models import ApplicantType
 from apps.common.fields import AwareDateTimeField
 from apps.common.serializers import CachedFieldsMixin
-from onestop.lifecycle import Actor, Status, allowed_actions
+from onestop.lifecycle import Actor, Status, allowed_actions, is_overdue
 from onestop.text import nfc
 
 from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
+from ..payloads import event_payload, payload_json
 
 REGISTER_CHANNELS = [(Channel.COUNTER.value, Channel.COUNTER.label), (Channel.POST.value, Channel.POST.label)]
 RETURN_METHODS = [("counter", "Tại quầy"), ("post", "Bưu chính"), ("online", "Trực tuyến")]
@@ -80,14 +81,18 @@ class IntakeSerializer(serializers.Serializer):
     note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_form_data(self, value):
-        if _deeper_than(value, MAX_FORM_DEPTH):  # first: json.dumps recurses too
-            raise serializers.ValidationError("Form data is nested too deeply.", code="max_depth")
-        text = json.dumps(value, ensure_ascii=False)
-        if len(text.encode()) > MAX_FORM_BYTES:
-            raise serializers.ValidationError("Form data is larger than 64 KB.", code="max_size")
-        if _holds_nul(value):  # PostgreSQL's jsonb cannot store it: a driver error otherwise
-            raise serializers.ValidationError("Form data contains a NUL character.", code="null_characters_not_allowed")
-        return value
+        return checked_form_data(value)
+
+
+def checked_form_data(value):
+    if _deeper_than(value, MAX_FORM_DEPTH):  # first: json.dumps recurses too
+        raise serializers.ValidationError("Form data is nested too deeply.", code="max_depth")
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text.encode()) > MAX_FORM_BYTES:
+        raise serializers.ValidationError("Form data is larger than 64 KB.", code="max_size")
+    if _holds_nul(value):  # PostgreSQL's jsonb cannot store it: a driver error otherwise
+        raise serializers.ValidationError("Form data contains a NUL character.", code="null_characters_not_allowed")
+    return value
 
 
 class RegisterSerializer(IntakeSerializer):
@@ -134,11 +139,7 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_overdue(self, dossier: Dossier) -> bool:
-        from django.utils import timezone
-
-        from ..selectors import CLOCK_RUNNING
-
-        return dossier.status in CLOCK_RUNNING and dossier.due_at is not None and dossier.due_at < timezone.now()
+        return is_overdue(dossier.status, dossier.due_at, timezone.now())
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, dossier: Dossier) -> list[str]:
@@ -158,9 +159,21 @@ class DossierListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(serializers.DictField(help_text="What the action recorded (its typed payload)"))
+class EventPayloadField(serializers.Field):
+    """An event's payload read through its type, instants in local time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, event: DossierEvent):
+        return payload_json(event_payload(event))
+
+
 class DossierEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    payload = EventPayloadField()
 
     class Meta:
         model = DossierEvent
@@ -200,11 +213,30 @@ class AssignSerializer(serializers.Serializer):
 
 class SupplementRequestSerializer(serializers.Serializer):
     reason = NFCCharField(max_length=2000)
-    items = serializers.ListField(child=NFCCharField(max_length=500), min_length=1, max_length=50)
+    document_types = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=50, required=False, default=list,
+        help_text="Codes of the procedure's document types to bring again (the supplement must bring each)",
+    )
+    items = serializers.ListField(
+        child=NFCCharField(max_length=500), max_length=50, required=False, default=list,
+        help_text="Free-text items (information; answered with form data or a note)",
+    )
+
+    def validate(self, attrs):
+        if not attrs["document_types"] and not attrs["items"]:
+            raise serializers.ValidationError(
+                {"items": ["Name what is missing: document_types and/or items."]}, code="required"
+            )
+        return attrs
 
 
 class SupplementSerializer(serializers.Serializer):
     note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    form_data = serializers.DictField(required=False, default=dict,
+                                      help_text="Fields to add to or correct in the dossier's form data")
+
+    def validate_form_data(self, value):
+        return checked_form_data(value)
 
 
 class TransferSerializer(serializers.Serializer):

@@ -19,14 +19,16 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsApplicant, IsStaffReader
 from apps.audit.mixins import AuditedReadMixin
 from apps.audit.models import AuditAction
+from apps.common.conditional import conditional
 from apps.common.filters import BoundedDateFilter, StrictBooleanFilter
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from apps.public.links import lookup_page_url
 from onestop.errors import DomainError, ErrorCode
-from onestop.lifecycle import Status
+from onestop.lifecycle import DOSSIER_ACTIONS, Action, Status
 
 from .. import services
+from ..actions import ACTIONS
 from ..models import ACTIVE_STATUSES, Channel, Dossier
 from ..selectors import (
     applicant_dossiers,
@@ -34,6 +36,7 @@ from ..selectors import (
     dossier_get_visible,
     dossier_history,
     dossier_queue,
+    dossier_transferred_out,
     due_within_filter,
     local_day_bounds,
     lookup_by_code,
@@ -41,25 +44,13 @@ from ..selectors import (
 )
 from ..uploads import CheckedUpload, check_upload
 from .serializers import (
-    ApologiseSerializer,
-    AssignSerializer,
     DossierDocumentSerializer,
     DossierEventSerializer,
     DossierListSerializer,
     DossierSerializer,
-    EmptySerializer,
     IntakeSerializer,
     LookupSerializer,
-    OptionalReasonSerializer,
-    PaymentConfirmSerializer,
-    PaymentRequestSerializer,
-    ReasonSerializer,
     RegisterSerializer,
-    ResolveSerializer,
-    ReturnSerializer,
-    SupplementRequestSerializer,
-    SupplementSerializer,
-    TransferSerializer,
     nfc,
 )
 
@@ -163,15 +154,24 @@ class DossierFilter(django_filters.FilterSet):
     include_closed = StrictBooleanFilter(
         method="filter_include_closed", label="Also returned, rejected and withdrawn dossiers (default: active only)"
     )
+    transferred_out = StrictBooleanFilter(
+        method="filter_passed", label="Instead of your agencies' queue: dossiers they received or held that "
+        "another agency holds now (read-only)"
+    )
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
+        if data.get("transferred_out"):
+            queryset = dossier_transferred_out(self.request.user)
         if not data.get("status") and not data.get("include_closed"):
             queryset = queryset.filter(status__in=ACTIVE_STATUSES)
         return super().filter_queryset(queryset)
 
     def filter_include_closed(self, queryset, name, value):
         return queryset  # applied in filter_queryset, together with `status`
+
+    def filter_passed(self, queryset, name, value):
+        return queryset  # `transferred_out` picks the base queryset in filter_queryset
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(assigned_to=self.request.user) if value else queryset.exclude(
@@ -301,35 +301,40 @@ class DossierDetailView(AuditedReadMixin, APIView):
     def get(self, request, pk: int):
         dossier = _visible_or_404(request, pk)
         self.audit_dossier_read(dossier)
-        return _detail_response(request, dossier)
+        return conditional(request, dossier.etag, lambda: _detail_response(request, dossier))
 
 
 @extend_schema(tags=["dossiers"], summary="The dossier's full history, oldest first")
-class DossierHistoryView(AuditedReadMixin, generics.ListAPIView):
-    serializer_class = DossierEventSerializer
+class _DossierListRead(AuditedReadMixin, generics.ListAPIView):
+    """A list read of one dossier's records: 404 unless visible, audited, the dossier's ETag."""
+
     permission_classes = [IsAuthenticated]
     cursor_ordering = ("id",)
     queryset = Dossier.objects.none()
+    dossier: Dossier
+
+    def get(self, request, *args, **kwargs):
+        self.dossier = _visible_or_404(request, kwargs["pk"])
+        self.audit_dossier_read(self.dossier)
+        respond = super().get
+        return conditional(request, self.dossier.etag, lambda: respond(request, *args, **kwargs))
+
+
+class DossierHistoryView(_DossierListRead):
+    serializer_class = DossierEventSerializer
     audit_action = AuditAction.DOSSIER_HISTORY
 
     def get_queryset(self):
-        dossier = _visible_or_404(self.request, self.kwargs["pk"])
-        self.audit_dossier_read(dossier)
-        return dossier_history(dossier)
+        return dossier_history(self.dossier)
 
 
 @extend_schema(tags=["dossiers"], summary="Documents attached to the dossier")
-class DossierDocumentsView(AuditedReadMixin, generics.ListAPIView):
+class DossierDocumentsView(_DossierListRead):
     serializer_class = DossierDocumentSerializer
-    permission_classes = [IsAuthenticated]
-    cursor_ordering = ("id",)
-    queryset = Dossier.objects.none()
     audit_action = AuditAction.DOSSIER_DOCUMENTS
 
     def get_queryset(self):
-        dossier = _visible_or_404(self.request, self.kwargs["pk"])
-        self.audit_dossier_read(dossier)
-        return dossier_documents(dossier)
+        return dossier_documents(self.dossier)
 
 
 @extend_schema(tags=["dossiers"], summary="Download one document", responses={(200, "*/*"): OpenApiTypes.BINARY})
@@ -379,6 +384,9 @@ class DossierReceiptView(AuditedReadMixin, APIView):
     def get(self, request, pk: int):
         dossier = _visible_or_404(request, pk)
         self.audit_dossier_read(dossier)
+        return conditional(request, dossier.etag, lambda: self._receipt(dossier))
+
+    def _receipt(self, dossier: Dossier) -> Response:
         documents = [
             {"document_type": d.document_type, "name": d.original_name, "sha256": d.sha256}
             for d in dossier_documents(dossier).filter(stage="intake")
@@ -426,7 +434,10 @@ class LookupView(APIView):
     throttle_classes = [LookupThrottle]
 
     def get(self, request, code: str):
-        dossier = lookup_by_code(code, request.query_params.get("id_number", "").strip())
+        id_number = request.query_params.get("id_number", "").strip()
+        if not id_number:
+            raise ValidationError({"id_number": ["The applicant's ID number is required."]})
+        dossier = lookup_by_code(code, id_number)
         if dossier is None:
             raise NotFound("No dossier matches this code and ID number.")
         return Response(LookupSerializer(dossier).data)
@@ -434,38 +445,9 @@ class LookupView(APIView):
 
 # --- actions -----------------------------------------------------------------------------------
 
-ACTIONS: dict[str, tuple[type[serializers.Serializer], Any, bool]] = {
-    # url name: (payload serializer, service call(dossier_id, caller, data, uploads, version), accepts files)
-    "accept": (EmptySerializer, lambda i, c, d, u, v: services.dossier_accept(
-        dossier_id=i, caller=c, expected_version=v), False),
-    "reject": (ReasonSerializer, lambda i, c, d, u, v: services.dossier_reject(
-        dossier_id=i, caller=c, reason=d["reason"], expected_version=v), False),
-    "assign": (AssignSerializer, lambda i, c, d, u, v: services.dossier_assign(
-        dossier_id=i, caller=c, assignee_username=d["assignee"], expected_version=v), False),
-    "request_supplement": (SupplementRequestSerializer, lambda i, c, d, u, v: services.dossier_request_supplement(
-        dossier_id=i, caller=c, reason=d["reason"], items=d["items"], expected_version=v), False),
-    "supplement": (SupplementSerializer, lambda i, c, d, u, v: services.dossier_supplement(
-        dossier_id=i, caller=c, note=d["note"], documents=u, expected_version=v), True),
-    "transfer": (TransferSerializer, lambda i, c, d, u, v: services.dossier_transfer(
-        dossier_id=i, caller=c, agency_code=d["agency"], reason=d["reason"], expected_version=v), False),
-    "apologise": (ApologiseSerializer, lambda i, c, d, u, v: services.dossier_apologise(
-        dossier_id=i, caller=c, reason=d["reason"], new_appointment=d["new_appointment"], expected_version=v), False),
-    "request_payment": (PaymentRequestSerializer, lambda i, c, d, u, v: services.dossier_request_payment(
-        dossier_id=i, caller=c, amount=d["amount"], items=[{**x, "amount": str(x["amount"])} for x in d["items"]],
-        expected_version=v), False),
-    "confirm_payment": (PaymentConfirmSerializer, lambda i, c, d, u, v: services.dossier_confirm_payment(
-        dossier_id=i, caller=c, method=d["method"], reference=d["reference"], expected_version=v), False),
-    "resolve": (ResolveSerializer, lambda i, c, d, u, v: services.dossier_resolve(
-        dossier_id=i, caller=c, result=d["result"], note=d["note"], documents=u, expected_version=v), True),
-    "return": (ReturnSerializer, lambda i, c, d, u, v: services.dossier_return(
-        dossier_id=i, caller=c, method=d["method"], note=d["note"], expected_version=v), False),
-    "withdraw": (OptionalReasonSerializer, lambda i, c, d, u, v: services.dossier_withdraw(
-        dossier_id=i, caller=c, reason=d["reason"], expected_version=v), False),
-}
-
-
 def _action_view(name: str) -> type[APIView]:
-    payload_serializer, call, accepts_files = ACTIONS[name]
+    spec = ACTIONS[Action(name)]
+    payload_serializer, accepts_files = spec.serializer, spec.takes_files
     request_schema: dict[str, Any] = {"application/json": payload_serializer}
     if accepts_files:
         request_schema.update(MULTIPART_INTAKE)
@@ -492,14 +474,15 @@ def _action_view(name: str) -> type[APIView]:
                 raise ParseError("The body must be a JSON object.")
             serializer = payload_serializer(data=body)
             serializer.is_valid(raise_exception=True)
-            dossier = call(pk, _caller(request), serializer.validated_data, uploads, _expected_version(request, pk))
+            dossier = spec.call(dossier_id=pk, caller=_caller(request), data=serializer.validated_data,
+                                uploads=uploads, expected_version=_expected_version(request, pk))
             return _detail_response(request, dossier, status.HTTP_200_OK)
 
     ActionView.__name__ = ActionView.__qualname__ = "".join(p.capitalize() for p in name.split("_")) + "ActionView"
     return ActionView
 
 
-ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+ACTION_VIEWS = {str(action): _action_view(action) for action in DOSSIER_ACTIONS}
 
 
 EXPORT_COLUMNS = (

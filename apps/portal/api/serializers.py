@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.api.serializers import ProcedureSerializer
-from apps.dossiers.api.serializers import ApplicantSerializer, IntakeSerializer
+from apps.dossiers.api.serializers import ApplicantSerializer, EventPayloadField, IntakeSerializer
 from onestop.lifecycle import Status, portal_status
 
 
@@ -46,7 +46,7 @@ class ChangeSerializer(serializers.Serializer):
     portal_status = serializers.SerializerMethodField(help_text="TrangThaiHoSo after the event")
     actor_role = serializers.CharField()
     at = serializers.DateTimeField()
-    payload = serializers.DictField()
+    payload = EventPayloadField()
 
     def get_portal_status(self, event) -> int:
         return portal_status(Status(event.to_status), rejected_at_intake=bool(event.payload.get("at_intake")))

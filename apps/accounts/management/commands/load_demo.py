@@ -1,12 +1,15 @@
 """A small demo data set for `make run`: agencies on three tiers, procedures at levels 2-4 and a
 user for every role, with bearer tokens printed so the API can be tried at once."""
 import json
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
 from apps.agencies.models import Agency
 from apps.catalog.services import catalog_import
+from apps.dossiers.demo import demo_dossiers_load
+from apps.dossiers.models import Dossier
 
 from ...models import User
 from ...roles import Role
@@ -25,6 +28,9 @@ STAFF = [
     ("clerk_tuphap", "Lê Thị Hồng", [Role.CLERK], ["000.00.17.H29"], False),
     ("clerk_xuanquan", "Phạm Văn Dũng", [Role.CLERK], ["000.31.01.H29"], False),
     ("clerk_dongtao", "Vũ Thị Lan", [Role.CLERK], ["000.32.01.H29"], False),
+    # Each commune resolves its own dossiers: a chairman who examines, resolves and apologises.
+    ("leader_xuanquan", "Nguyễn Hữu Nghĩa", [Role.SPECIALIST, Role.LEADER], ["000.31.01.H29"], False),
+    ("leader_dongtao", "Trịnh Văn Phúc", [Role.SPECIALIST, Role.LEADER], ["000.32.01.H29"], False),
     ("specialist_tuphap", "Đỗ Quang Huy", [Role.SPECIALIST], ["000.00.17.H29"], False),
     ("leader_tuphap", "Hoàng Minh Tuấn", [Role.LEADER], ["000.00.17.H29"], False),
     ("stats_vangiang", "Ngô Thu Trang", [Role.STATISTICIAN], ["000.00.31.H29"], True),
@@ -38,8 +44,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-tokens", action="store_true", help="Do not print tokens")
+        parser.add_argument("--dossiers", type=int, default=0, metavar="N",
+                            help="Also make N demo dossiers through the real services (once: skipped when "
+                                 "dossiers exist)")
 
-    def handle(self, *args, no_tokens: bool = False, **options):
+    def handle(self, *args, no_tokens: bool = False, dossiers: int = 0, **options):
         report = catalog_import(data=json.loads(DEMO_CATALOG.read_text(encoding="utf-8")))
         self.stdout.write(f"catalogue: {json.dumps(report.as_dict(), ensure_ascii=False, sort_keys=True)}")
         for username, name, kind, id_number in APPLICANTS:
@@ -54,6 +63,10 @@ class Command(BaseCommand):
                     username=username, password=DEMO_PASSWORD, full_name=name, roles=list(roles),
                     agencies=list(Agency.objects.filter(code__in=codes)), include_subtree=subtree,
                 )
+        if dossiers and not Dossier.objects.exists():
+            started = time.monotonic()
+            made = demo_dossiers_load(count=dossiers)
+            self.stdout.write(f"demo dossiers: {made} in {time.monotonic() - started:.1f} s")
         if no_tokens:
             return
         self.stdout.write(f"\nDemo users (password {DEMO_PASSWORD!r}); use as 'Authorization: Bearer <token>':")
