@@ -35,6 +35,10 @@ def claim_id_number(user: User, number: IdNumber) -> CitizenIdentity:
         raise DomainError(TAKEN, code=ErrorCode.CONFLICT, field="id_number") from exc
 
 
+def id_number_verified(user: User) -> bool:
+    return CitizenIdentity.objects.filter(user=user, verified=True, id_key__isnull=False).exists()
+
+
 def verified_dossier_id_numbers(user: User) -> list[str]:
     """The ID-number forms under which counter/post dossiers belong to this account: only for a
     number verified by the identity provider (anyone can type someone else's number)."""

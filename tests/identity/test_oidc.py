@@ -76,6 +76,7 @@ def test_the_code_flow_with_pkce_issues_the_apis_tokens(demo, provider):
     assert body["created"] is True and body["verified"] is True and provider.token_requests == 1
     me = bearer(body["access"]).get("/api/v1/me/").json()
     assert me["roles"] == ["applicant"] and me["id_number"] == ID_NUMBER and me["full_name"] == "Nguyễn Văn Bảy"
+    assert me["id_verified"] is True
     identity = CitizenIdentity.objects.get(user_id=me["id"])
     assert (identity.verified, identity.id_key, identity.subject) == (True, "CCCD:001088000777", "vneid-sub-0001")
     # The refresh token works like a password sign-in's.
@@ -170,6 +171,7 @@ def test_only_a_verified_account_sees_counter_dossiers_under_its_number(demo, pr
         "applicant_type": "citizen", "id_number": ID_NUMBER}, format="json").status_code == 201
     impostor = APIClient()
     impostor.force_authenticate(User.objects.get(username="impostor"))
+    assert impostor.get("/api/v1/me/").json()["id_verified"] is False
     assert impostor.get("/api/v1/me/dossiers/").json()["results"] == []
     assert impostor.get(f"/api/v1/dossiers/{counter.pk}/").status_code == 404
     assert applicant_account_ids(counter) == []

@@ -18,16 +18,23 @@ class MembershipSerializer(serializers.ModelSerializer):
 class MeSerializer(serializers.ModelSerializer):
     roles = serializers.SerializerMethodField()
     memberships = MembershipSerializer(many=True, read_only=True)
+    id_verified = serializers.SerializerMethodField(
+        help_text="The ID number was verified by the national identity provider (OpenID Connect sign-in)")
 
     class Meta:
         model = User
         fields = (
-            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number",
+            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number", "id_verified",
             "roles", "memberships",
         )
 
     def get_roles(self, user: User) -> list[str]:
         return sorted(user.role_names)
+
+    def get_id_verified(self, user: User) -> bool:
+        from apps.identity.services import id_number_verified  # apps/identity owns the claim
+
+        return id_number_verified(user)
 
 
 class ApplicantRegisterSerializer(serializers.Serializer):
