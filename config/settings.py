@@ -8,6 +8,9 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from apps.ops.logging import logging_config as ops_logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -47,9 +50,12 @@ INSTALLED_APPS = [
     "apps.public",  # citizens' pages: landing, lookup (issue 17)
     "apps.payments",  # online payment through a gateway (issue 17)
     "apps.identity",  # one account per citizen ID number; verified sign-in over OpenID Connect (issue 17)
+    "apps.ops",
 ]
 
 MIDDLEWARE = [
+    # Request id, metrics and the JSON log line of every request; answers /healthz, /readyz, /metrics.
+    "apps.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
@@ -160,12 +166,19 @@ REST_FRAMEWORK = {
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
+# Tokens (apps/accounts/tokens.py): a change of a user's roles, scope, password or active state
+# ends their tokens at once; an access token is the longest anything revoked can live, so it is short.
+JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=15)
+if not 1 <= JWT_ACCESS_MINUTES <= 15:
+    raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be 1 to 15 (use the refresh token for longer sessions).")
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
     "TOKEN_OBTAIN_SERIALIZER": "apps.accounts.tokens.RolesTokenObtainPairSerializer",
+    "ROTATE_REFRESH_TOKENS": True,  # done by our serializer, with reuse detection per sign-in
+    "TOKEN_REFRESH_SERIALIZER": "apps.accounts.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -253,16 +266,13 @@ _CSP = {
 SECURE_CSP = {} if DEBUG else _CSP
 SECURE_CSP_REPORT_ONLY = _CSP if DEBUG else {}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs (apps/ops/logging.py): plain text by default (`make run`), one JSON object per line with
+# LOG_FORMAT=json (docker-compose); every line carries the request id.
+LOGGING = ops_logging_config(fmt=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO"))
+
+# Operations endpoints (apps/ops): /metrics answers a bearer METRICS_TOKEN, or clients in these networks.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 
 # National portal sync (issue 6, DESIGN.md section 7). Without PORTAL_SYNC_URL the outbox only
 # fills up (e.g. `make run`): nothing is sent and the drain task returns at once.
@@ -327,6 +337,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
 DOCUMENT_MAIL_MAX_ATTEMPTS = env.int("DOCUMENT_MAIL_MAX_ATTEMPTS", default=8)
 DOCUMENT_MAIL_RETRY_AFTER_SECONDS = env.int("DOCUMENT_MAIL_RETRY_AFTER_SECONDS", default=300)  # lost tasks, re-queued
+CELERY_BEAT_SCHEDULE["accounts-purge-refresh-families"] = {
+    "task": "accounts.purge_refresh_families", "schedule": crontab(minute=40, hour=2),
+}
 CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
     "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
 }

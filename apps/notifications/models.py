@@ -51,6 +51,8 @@ class Notification(models.Model):
         ordering = ("id",)
         indexes = [
             models.Index(fields=["id"], condition=Q(status="pending"), name="notification_pending_idx"),
+            # The metrics endpoint counts failed notifications at every scrape: only those rows.
+            models.Index(fields=["channel"], condition=Q(status="failed"), name="notification_failed_idx"),
             # An applicant's feed (GET me/notifications/), newest first.
             models.Index(fields=["user", "-id"], condition=Q(channel="app"), name="notification_app_feed_idx"),
         ]

@@ -231,11 +231,17 @@ def _build_world() -> World:
     of_b = services.dossier_submit(caller=services.Caller.for_user(users["appB"]),
                                    request=intake(person(users["appB"]), BIRTH, BIRTH_DOCS)).dossier
     dossiers["B@Y"] = services.dossier_accept(dossier_id=of_b.pk, caller=services.Caller.for_user(users["clkY"]))
-    counter = intake(services.ApplicantData(**NEW_APPLICANT), RECORD, RECORD_DOCS)
-    registered = services.dossier_register(caller=clerk, request=counter, channel="counter").dossier
+    def counter_request() -> services.IntakeRequest:
+        return intake(services.ApplicantData(**NEW_APPLICANT), RECORD, RECORD_DOCS)
+
+    registered = services.dossier_register(caller=clerk, request=counter_request(), channel="counter").dossier
     dossiers["counter@X"] = services.dossier_request_supplement(
         dossier_id=registered.pk, caller=clerk, reason="Thiếu giấy tờ", items=["CCCD"])
     dossiers["A@X"] = dossiers["received"]
+    # The kiosk rates counter dossiers (an online one's applicant rates it themselves).
+    dossiers["counter_resolved"] = services.dossier_resolve(
+        dossier_id=services.dossier_register(caller=clerk, request=counter_request(), channel="counter").dossier.pk,
+        caller=specialist, result="approved")
     Notification.objects.create(  # applicant A's in-app notification
         key="matrix:app", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.APP, recipient="appA",
         body="Hồ sơ đã được tiếp nhận", user=users["appA"], dossier=dossiers["received"],
@@ -374,7 +380,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         "POST", f"{V1}dossiers/{w.pk('resolved')}/rating/", {"level": "very_satisfied"}),
     ("GET", "ratings/"): lambda w: _get(f"{V1}ratings/"),
     ("POST", "ratings/kiosk/"): lambda w: _json("POST", f"{V1}ratings/kiosk/", {
-        "code": w.code("resolved"), "id_number": w.users["appA"].id_number, "level": "satisfied"}),
+        "code": w.code("counter_resolved"), "id_number": NEW_APPLICANT["id_number"], "level": "satisfied"}),
     ("GET", "stats/summary/"): lambda w: _get(f"{V1}stats/summary/?{STATS_PERIOD}"),
     ("GET", "stats/breakdown/"): lambda w: _get(f"{V1}stats/breakdown/?{STATS_PERIOD}&by=agency"),
     ("GET", "stats/summary.csv"): lambda w: _get(f"{V1}stats/summary.csv?{STATS_PERIOD}"),

@@ -5,6 +5,8 @@ from onestop.identity import normalise_id_number
 
 from ..models import AgencyMembership, ApplicantType, User
 
+USERNAME_TAKEN = "This username is taken."
+
 
 class MembershipSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -49,7 +51,7 @@ class ApplicantRegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.", code="unique")
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
         return value
 
     def validate_password(self, value: str) -> str:

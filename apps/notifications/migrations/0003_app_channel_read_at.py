@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dossiers', '0004_overdue_index'),
-        ('notifications', '0001_initial'),
+        ('notifications', '0002_notification_failed_idx'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
