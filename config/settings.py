@@ -57,6 +57,9 @@ MIDDLEWARE = [
     # Request id, metrics and the JSON log line of every request; answers /healthz, /readyz, /metrics.
     "apps.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Vietnamese unless the request asks for English (Accept-Language, or the pages' language cookie);
+    # early, so even the request guard's 400s speak the request's language.
+    "django.middleware.locale.LocaleMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
@@ -93,6 +96,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Names sort in Vietnamese dictionary order ("Đ" after "D") on PostgreSQL (ICU); SQLite sorts by bytes.
+NAME_COLLATION = "vi-VN-x-icu" if DATABASES["default"]["ENGINE"].endswith("postgresql") else None
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
@@ -120,6 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled .mo files are committed: nothing to build on install
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -290,6 +297,22 @@ PORTAL_DRAIN_MAX_BATCHES = env.int("PORTAL_DRAIN_MAX_BATCHES", default=100_000) 
 PORTAL_SIGNATURE_MAX_SKEW = env.int("PORTAL_SIGNATURE_MAX_SKEW", default=300)  # seconds, inbound requests
 PORTAL_MAX_DOCUMENTS = env.int("PORTAL_MAX_DOCUMENTS", default=20)  # base64 documents per portal submission
 PORTAL_OUTBOX_RETENTION_DAYS = env.int("PORTAL_OUTBOX_RETENTION_DAYS", default=30)  # delivered rows kept
+# Which adapter delivers the outbox (issue 21): "webhook" (signed POST to PORTAL_SYNC_URL) or "dvcqg",
+# the portal's own protocol: session login, then JSON service calls (apps/portal/dvcqg, README).
+PORTAL_TRANSPORT = env.str("PORTAL_TRANSPORT", default="webhook")
+if PORTAL_TRANSPORT not in ("webhook", "dvcqg"):
+    raise ImproperlyConfigured("PORTAL_TRANSPORT must be 'webhook' or 'dvcqg'")
+PORTAL_ADAPTER_URL = env.str("PORTAL_ADAPTER_URL", default="")  # empty: nothing is sent
+PORTAL_AUTH_ENDPOINT = env.str("PORTAL_AUTH_ENDPOINT", default="/mapi/login")
+PORTAL_SERVICE_ENDPOINT = env.str("PORTAL_SERVICE_ENDPOINT", default="/mapi/g")  # may contain {service}
+PORTAL_USERNAME = env.str("PORTAL_USERNAME", default="")
+PORTAL_PASSWORD = env.str("PORTAL_PASSWORD", default="")
+PORTAL_AGENCY_CODE = env.str("PORTAL_AGENCY_CODE", default="")  # MaDinhDanhDV / madonvi, e.g. 000.00.00.H29
+PORTAL_SESSION_SECONDS = env.int("PORTAL_SESSION_SECONDS", default=1800)  # how long the portal keeps a session
+PORTAL_SESSION_RENEW_MARGIN = env.int("PORTAL_SESSION_RENEW_MARGIN", default=120)  # renewed this much earlier
+PORTAL_SESSION_ERROR_CODES = env.list("PORTAL_SESSION_ERROR_CODES", default=["401", "403"])  # "log in again"
+PORTAL_FILE_URL_SECONDS = env.int("PORTAL_FILE_URL_SECONDS", default=3 * 24 * 3600)  # signed document links
+PORTAL_CATALOG_PULL_HOUR = env.int("PORTAL_CATALOG_PULL_HOUR", default=1)  # nightly LayDanhSachTTHC pull (dvcqg)
 
 # Notifications (apps/notifications): e-mail through Django's backend, SMS through an interface.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -313,6 +336,9 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
         },
         "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        "portal-catalog-pull": {
+            "task": "portal.pull_catalog", "schedule": crontab(minute=15, hour=PORTAL_CATALOG_PULL_HOUR),
+        },
         "notifications-status": {"task": "notifications.status_changes", "schedule": NOTIFY_STATUS_SECONDS},
         # Hourly during office hours, plus a nightly catch-all run before the offices open.
         "notifications-overdue-hourly": {

@@ -12,10 +12,18 @@ Mapping: MaTTHC/TenTTHC → procedure code/name; MaLinhVuc/TenLinhVuc → field;
 (1–4, number or numeric text); ThoiHanGiaiQuyet → processing days (number, or text starting with
 one, e.g. "7 ngày làm việc"); LePhi → fee in VND (number or digits with separators; empty/"Không"
 = 0); ThanhPhanHoSo → document types (BatBuoc true/1/"1"/"có" = required); each agency of
-CoQuanThucHien offers the procedure at the record's level. An agency we do not know yet is created
-with the tier named by ``CapCoQuan`` on the agency or ``CapThucHien`` on the record (Tỉnh / Huyện
-/ Xã); without either it is an error, since the tier drives statistics. Everything then goes
-through `catalog_import`, so the import stays all-or-nothing and idempotent.
+CoQuanThucHien offers the procedure at the record's level and service class.
+
+Service class (Decree 42/2022): from ``DichVuCongTrucTuyen`` when present ("toàn trình" / "một
+phần" / "không", or full / partial / none), else from MucDo when its text names the class, as the
+portal now writes it ("Dịch vụ công trực tuyến toàn trình", "… một phần", "… cung cấp thông tin").
+Where the record gives a class but no level digit, the level follows the usual correspondence
+(full → 4, partial → 3, none → 2). Where it gives no class, the class is left as it is.
+
+An agency we do not know yet is created with the tier named by ``CapCoQuan`` on the agency or
+``CapThucHien`` on the record (Tỉnh / Huyện / Xã); without either it is an error, since the tier
+drives statistics. Everything then goes through `catalog_import`, so the import stays
+all-or-nothing and idempotent.
 """
 from __future__ import annotations
 
@@ -23,8 +31,11 @@ import re
 import unicodedata
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from apps.agencies.models import Agency
-from onestop.errors import DomainError, ErrorCode
+
+from .services import invalid_entry
 
 LIST_KEYS = ("DanhSachTTHC", "data", "result", "items")
 TIERS = {"tinh": "province", "huyen": "district", "xa": "commune"}
@@ -43,10 +54,6 @@ def _records(data: Any) -> list | None:
             if isinstance(data.get(key), list):
                 return data[key]
     return None
-
-
-def _invalid(where: str, message: str) -> DomainError:
-    return DomainError(f"{where}: {message}", code=ErrorCode.VALIDATION, field=where)
 
 
 def _ascii(text: str) -> str:
@@ -68,7 +75,7 @@ def _number(value: Any, where: str, *, integer_text: bool = False) -> str:
     if value is None or (isinstance(value, str) and _ascii(value).strip() in ("", "khong", "mien phi")):
         return "0"
     if isinstance(value, bool):
-        raise _invalid(where, f"not a number: {value!r}")
+        raise invalid_entry(where, _("not a number: %(value)s") % {"value": repr(value)})
     if isinstance(value, int | float):
         return str(value)
     text = str(value).strip()
@@ -78,16 +85,38 @@ def _number(value: Any, where: str, *, integer_text: bool = False) -> str:
         match = re.match(r"^\d+(?:[.,]\d+)?", text)
         digits = match.group(0).replace(",", ".") if match else ""
     if not digits:
-        raise _invalid(where, f"not a number: {value!r}")
+        raise invalid_entry(where, _("not a number: %(value)s") % {"value": repr(value)})
     return digits
 
 
-def _level(value: Any, where: str) -> int:
+CLASS_LEVEL = {"full": 4, "partial": 3, "none": 2}
+
+
+def service_class_of(record: dict[str, Any]) -> str | None:
+    """The Decree 42/2022 class a portal record names, or None."""
+    for value in (record.get("DichVuCongTrucTuyen"), record.get("MucDo")):
+        if value in (None, "") or isinstance(value, bool | int | float):
+            continue
+        words = _ascii(str(value)).strip()
+        if words in CLASS_LEVEL:
+            return words
+        if "toan trinh" in words:
+            return "full"
+        if "mot phan" in words:
+            return "partial"
+        if words == "khong" or "thong tin" in words:
+            return "none"
+    return None
+
+
+def _level(value: Any, where: str, service_class: str | None = None) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     match = re.search(r"[1-4]", str(value or ""))
     if match is None:
-        raise _invalid(where, f"online level must be 1..4, got {value!r}")
+        if service_class is not None:
+            return CLASS_LEVEL[service_class]
+        raise invalid_entry(where, _("online level must be 1..4, got %(value)s") % {"value": repr(value)})
     return int(match.group(0))
 
 
@@ -112,13 +141,15 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
         code, name = str(record.get("MaTTHC") or "").strip(), str(record.get("TenTTHC") or "").strip()
         field_code = str(record.get("MaLinhVuc") or "").strip()
         if not code or not name or not field_code:
-            raise _invalid(where, "MaTTHC, TenTTHC and MaLinhVuc are required")
+            raise invalid_entry(where, "MaTTHC, TenTTHC and MaLinhVuc are required")
         fields.setdefault(field_code, {"code": field_code, "name": record.get("TenLinhVuc") or field_code})
-        level = _level(record.get("MucDo"), f"{where}.MucDo")
+        service_class = service_class_of(record)
+        level = _level(record.get("MucDo"), f"{where}.MucDo", service_class)
+        with_class = {"service_class": service_class} if service_class else {}
         documents = []
         for j, doc in enumerate(record.get("ThanhPhanHoSo") or []):
             if not isinstance(doc, dict) or not doc.get("Ma") or not doc.get("Ten"):
-                raise _invalid(f"{where}.ThanhPhanHoSo[{j}]", "Ma and Ten are required")
+                raise invalid_entry(f"{where}.ThanhPhanHoSo[{j}]", "Ma and Ten are required")
             documents.append({"code": str(doc["Ma"]), "name": doc["Ten"], "required": _required(doc.get("BatBuoc"))})
         procedures.append({
             "code": code, "name": name, "field": field_code, "online_level": level,
@@ -126,19 +157,20 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
             "fee": _number(record.get("LePhi"), f"{where}.LePhi", integer_text=True),
             "description": record.get("MoTa") or "",
             "documents": documents,
+            **with_class,
         })
         for j, agency in enumerate(record.get("CoQuanThucHien") or []):
             agency_where = f"{where}.CoQuanThucHien[{j}]"
             if not isinstance(agency, dict) or not agency.get("MaCoQuan"):
-                raise _invalid(agency_where, "MaCoQuan is required")
+                raise invalid_entry(agency_where, "MaCoQuan is required")
             agency_code = str(agency["MaCoQuan"]).strip()
             if agency_code not in known and agency_code not in agencies:
                 tier = _tier(agency.get("CapCoQuan")) or _tier(record.get("CapThucHien"))
                 if tier is None:
-                    raise _invalid(agency_where, f"unknown agency {agency_code!r} and no CapCoQuan/CapThucHien "
-                                                 "to tell its tier")
+                    raise invalid_entry(agency_where, _("unknown agency %(code)s and no CapCoQuan/CapThucHien to "
+                                                        "tell its tier") % {"code": repr(agency_code)})
                 agencies[agency_code] = {"code": agency_code, "name": agency.get("TenCoQuan") or agency_code,
                                          "tier": tier}
-            offerings.append({"agency": agency_code, "procedure": code, "online_level": level})
+            offerings.append({"agency": agency_code, "procedure": code, "online_level": level, **with_class})
     return {"fields": list(fields.values()), "agencies": list(agencies.values()), "procedures": procedures,
             "offerings": offerings}

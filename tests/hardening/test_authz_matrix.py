@@ -60,6 +60,7 @@ from apps.dossiers.uploads import check_upload
 from apps.notifications.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
 from apps.payments.models import Payment
 from apps.portal import signing
+from apps.portal.files import document_token
 from apps.portal.models import PortalKey
 from apps.ratings.models import Rating, Source
 from apps.ratings.services import rating_give
@@ -149,6 +150,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "portal/changes/"):                                 "401 401 401 401 401 401 401 401 401 200 401",
     ("GET",  "portal/catalog/"):                                 "401 401 401 401 401 401 401 401 401 200 401",
     ("GET",  "portal/health/"):                                  "200 200 200 200 200 200 200 200 200 200 200",
+    # a signed, expiring link is its own credential (the portal fetches documents with it)
+    ("GET",  "portal/files/<str:token>/"):                       "200 200 200 200 200 200 200 200 200 200 200",
     # outside /api/v1/
     ("GET",  "/api/schema/"):                                    "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "/api/docs/"):                                      "200 200 200 200 200 200 200 200 200 200 200",
@@ -396,6 +399,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "portal/changes/"): lambda w: _get(f"{V1}portal/changes/?limit=5"),
     ("GET", "portal/catalog/"): lambda w: _get(f"{V1}portal/catalog/"),
     ("GET", "portal/health/"): lambda w: _get(f"{V1}portal/health/"),
+    ("GET", "portal/files/<str:token>/"): lambda w: _get(f"{V1}portal/files/{document_token(w.document_id)}/"),
     ("GET", "/api/schema/"): lambda w: _get("/api/schema/"),
     ("GET", "/api/docs/"): lambda w: _get("/api/docs/"),
     ("GET", "/^api/"): lambda w: _get(f"{V1}no-such-endpoint/"),

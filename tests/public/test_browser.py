@@ -65,7 +65,7 @@ def test_a_citizen_scans_the_receipt_and_looks_the_dossier_up_on_a_phone(
     driver.find_element(By.ID, "lookup-submit").click()
     result = wait(driver).until(ec.presence_of_element_located((By.ID, "result")))
     assert result.get_attribute("data-status") == "awaiting_supplement"
-    assert driver.find_element(By.ID, "result-status").text == "Chờ bổ sung hồ sơ"
+    assert driver.find_element(By.ID, "result-status").text == "Chờ bổ sung"
     assert driver.find_element(By.ID, "result-received").text == "08:00 17/11/2025"
     supplement = driver.find_element(By.ID, "result-supplement")
     assert "Thiếu giấy tờ <script>alert(1)</script>" in supplement.text  # shown as text, never run
