@@ -62,6 +62,7 @@ MODEL_NAMES = {
                                        "thủ tục có hồ sơ trực tuyến theo tháng"),
     "stats.StatProcedureMonth": ("số liệu thủ tục theo tháng", "số liệu thủ tục theo tháng"),
     "stats.StatProcedureBalance": ("số dư thủ tục đầu tháng", "số dư thủ tục đầu tháng"),
+    "stats.StatTransfer": ("hồ sơ chuyển xử lý", "hồ sơ chuyển xử lý"),
     "documents.DocumentMail": ("thư gửi biểu mẫu", "thư gửi biểu mẫu"),
     "audit.AuditEntry": ("mục nhật ký", "nhật ký kiểm tra"),
     "dashboard.IndicatorTarget": ("chỉ tiêu", "chỉ tiêu thống kê"),
@@ -98,6 +99,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
     "agencies.Agency": {"tier": "cấp", "parent": "cơ quan cấp trên", "path": "đường dẫn cây",
                         "successor": "cơ quan kế thừa"},
     "catalog.Procedure": {"fee": "phí, lệ phí (đồng)"},
+    "stats.StatTransfer": {"from_agency": "cơ quan chuyển", "to_agency": "cơ quan nhận"},
     "catalog.DocumentType": {"required": "bắt buộc"},
     "dossiers.Dossier": {
         "receiving_agency": "cơ quan tiếp nhận", "agency": "cơ quan xử lý", "version": "phiên bản",
