@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.audit",
     "apps.dashboard",
+    "apps.workbench",
 ]
 
 MIDDLEWARE = [
