@@ -128,9 +128,12 @@ def _relative(link: str | None) -> str | None:
 
 
 def _filters_only(query: QueryDict) -> QueryDict:
-    filters = query.copy()
-    for name in PAGING_PARAMS:
-        filters.pop(name, None)
+    """The filters asked for: a browser sends every field of the form, the empty ones too."""
+    filters = QueryDict(mutable=True)
+    for name, values in query.lists():
+        given = [v for v in values if v.strip()]
+        if given and name not in PAGING_PARAMS:
+            filters.setlist(name, given)
     return filters
 
 
@@ -140,6 +143,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     base = dossier_queue(user)
     filters = _filters_only(request.GET)
+    asked = filters.copy()
+    for name in PAGING_PARAMS:
+        if request.GET.get(name):
+            asked[name] = request.GET[name]
+    request.GET = asked  # the filters and the paginator's links see what was asked, not the empty fields
     filterset = DossierFilter(request.GET, queryset=base, request=request)
     # The tabs count every active status under the other filters (the status filter is the tab).
     without_status = filters.copy()
@@ -190,7 +198,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "next_link": _relative(paginator.get_next_link()),
         "previous_link": _relative(paginator.get_previous_link()),
         "export_url": reverse("dossier-export") + (f"?{export_query}" if export_query else ""),
-        "page_size": paginator.get_page_size(Request(request)),
         "filtered": bool(filters),
     }
     return render(request, "workbench/queue.html", context)

@@ -419,3 +419,12 @@ def test_a_kiosk_rating_after_the_result_is_returned(queue_data):
     assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))
     assert browser_as("clerk_xuanquan").get(f"/workbench/ho-so/{dossier.pk}/danh-gia/").status_code == 404
     assert browser_as("leader_tuphap").get(f"/workbench/ho-so/{dossier.pk}/danh-gia/").status_code == 403
+
+
+def test_the_filter_form_as_a_browser_sends_it(queue_data):
+    """Every field of the form, the empty ones too (a browser sends them all)."""
+    query = {"q": "", "status": "", "channel": "", "procedure": "", "due_within_days": "", "received_from": "",
+             "received_to": "", "assigned_to_me": "true"}
+    response = browser_as("clerk_tuphap").get("/workbench/", query)
+    assert response.status_code == 200, response.content.decode()[-2000:]
+    assert codes_on(response) == [queue_data["post"]]
