@@ -322,6 +322,10 @@ def dossier_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("workbench:dossier", pk=pk)
 
 
+#: A file shown inside our pages: nothing of it runs as a page; the browser's PDF viewer may embed it.
+FRAMED_CSP = "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'"
+
+
 def _framable(view):
     """A same-origin PDF or image the workbench shows inside its own page (an <iframe>/<img>), inline.
 
@@ -335,7 +339,7 @@ def _framable(view):
             disposition = response.get("Content-Disposition", "")
             if disposition.startswith("attachment") and request.GET.get("tai") != "1":
                 response["Content-Disposition"] = "inline" + disposition[len("attachment"):]
-            response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+            response["Content-Security-Policy"] = FRAMED_CSP
         return response
 
     return xframe_options_sameorigin(wrapped)
@@ -427,7 +431,6 @@ def register(request: HttpRequest) -> HttpResponse:
         context["errors"] = _domain_errors(exc)
         return render(request, "workbench/register.html", context,
                       status=400 if exc.code == ErrorCode.VALIDATION else 422)
-    messages.success(request, _("Đã tiếp nhận hồ sơ %(code)s.") % {"code": result.dossier.code})
     return redirect(reverse("workbench:print", args=[result.dossier.pk, Form.RECEIPT]) + "?moi=1")
 
 
