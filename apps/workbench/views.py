@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,6 +48,7 @@ from onestop.lifecycle import DOSSIER_ACTIONS, FINISHED, Action, Status, allowed
 
 from .forms import payload_from_post, uploads_from_files
 from .labels import action_label, channel_label, dossier_status_label, event_status_label, status_label
+from .paging import BadCursor, queue_page
 from .selectors import (
     assignable_staff,
     queue_procedures,
@@ -114,17 +114,14 @@ def _domain_errors(exc: DomainError) -> list[tuple[str, str]]:
 # --- the queue ----------------------------------------------------------------------------------
 
 
-class _QueuePaging:
-    """What the API's cursor pagination asks of a view: the queue's ordering, soonest due first."""
-
-    cursor_ordering = ("due_at", "id")
-
-
-def _relative(link: str | None) -> str | None:
-    if not link:
+def _page_link(filters: QueryDict, cursor: str | None, size: int) -> str | None:
+    if cursor is None:
         return None
-    parts = urlsplit(link)
-    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    query = filters.copy()
+    query["cursor"] = cursor
+    if size != StableCursorPagination.page_size:
+        query["page_size"] = str(size)
+    return f"?{query.urlencode()}"
 
 
 def _filters_only(query: QueryDict) -> QueryDict:
@@ -147,23 +144,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     for name in PAGING_PARAMS:
         if request.GET.get(name):
             asked[name] = request.GET[name]
-    request.GET = asked  # the filters and the paginator's links see what was asked, not the empty fields
+    request.GET = asked  # the filters see what was asked, not the empty fields
     filterset = DossierFilter(request.GET, queryset=base, request=request)
     # The tabs count every active status under the other filters (the status filter is the tab).
     without_status = filters.copy()
     without_status.pop("status", None)
     without_status.pop("include_closed", None)
     tabs_filterset = DossierFilter(without_status, queryset=base, request=request)
-    paginator = StableCursorPagination()
     try:
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         tabs_filterset.is_valid()
         counts = status_counts(tabs_filterset.qs)
-        page = paginator.paginate_queryset(filterset.qs, Request(request), view=_QueuePaging())
+        size = StableCursorPagination().get_page_size(Request(request))  # the API's page size rule
+        page = queue_page(filterset.qs, cursor=request.GET.get("cursor"), size=size)
     except ValidationError as exc:
         return _error(request, 400, _("Bộ lọc không hợp lệ."), _field_errors(exc.detail))
-    rows = list(page or [])
+    except BadCursor:
+        return _error(request, 400, _("Bộ lọc không hợp lệ."), [(FIELD_LABELS["cursor"], _("Không hợp lệ."))])
+    rows = page.rows
     if request.GET.get("q", "").strip():  # a search for a person: audited as the API's search
         codes = [d.code for d in rows]
         audit_record(request, AuditAction.DOSSIER_SEARCH, object_type="dossiers.dossier",
@@ -195,8 +194,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "channels": [(c, channel_label(c)) for c in Channel.values],
         "selected_channels": set(request.GET.getlist("channel")),
         "procedures": queue_procedures(user),
-        "next_link": _relative(paginator.get_next_link()),
-        "previous_link": _relative(paginator.get_previous_link()),
+        "next_link": _page_link(filters, page.next_cursor, size),
+        "previous_link": _page_link(filters, page.previous_cursor, size),
         "export_url": reverse("dossier-export") + (f"?{export_query}" if export_query else ""),
         "filtered": bool(filters),
     }
