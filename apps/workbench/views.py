@@ -187,6 +187,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     export_query = filters.urlencode()
     context = {
         "rows": rows,
+        "dossier_url": reverse("workbench:dossier", args=[0])[: -len("0/")],  # one reverse, not one per row
         "tabs": tabs,
         "form": request.GET,
         "statuses": [(s.value, status_label(s.value)) for s in Status],
