@@ -12,7 +12,7 @@ RUN_ENV := DEBUG=true \
 	CELERY_TASK_ALWAYS_EAGER=true \
 	JWT_ACCESS_MINUTES=43200
 
-.PHONY: install run test lint schema check-schema bench bench-full fuzz clean
+.PHONY: install run test test-newer lint schema check-schema bench bench-full fuzz clean
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fast part of the suite on the newest Python 3.12+ that pyenv has (pyproject: requires-python >= 3.11),
+# in a virtualenv of its own and a test database of its own; skipped, saying so, where there is none.
+NEWER_PYTHON ?= $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3)))
+NEWER_VENV ?= .venv-py$(notdir $(patsubst %/bin/python3,%,$(NEWER_PYTHON)))
+NEWER_TESTS ?= tests/onestop tests/api tests/ops/test_health.py tests/ops/test_commands.py
+test-newer:
+ifeq ($(strip $(NEWER_PYTHON)),)
+	@echo "test-newer: SKIPPED: no Python 3.12 or newer in ~/.pyenv/versions (or set NEWER_PYTHON=/path/to/python3)"
+else
+	test -x $(NEWER_VENV)/bin/python || $(NEWER_PYTHON) -m venv $(NEWER_VENV)
+	$(NEWER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(NEWER_VENV)/bin/python --version
+	TEST_DATABASE_NAME=$${TEST_DATABASE_NAME:-test_onestop}_newer $(NEWER_VENV)/bin/python -m pytest $(NEWER_TESTS) -q
+endif
 
 lint: install
 	$(BIN)/ruff check .
@@ -53,4 +68,4 @@ fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EVERY_ROLE=1 $(BIN)/python -m pytest tests/hardening/test_schema_fuzz.py -q
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media
+	rm -rf $(VENV) .venv-py3.* db.sqlite3 media

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from apps.ops.logging import logging_config as ops_logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -44,10 +46,13 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.audit",
     "apps.dashboard",
+    "apps.ops",
     "apps.workbench",
 ]
 
 MIDDLEWARE = [
+    # Request id, metrics and the JSON log line of every request; answers /healthz, /readyz, /metrics.
+    "apps.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
@@ -249,16 +254,13 @@ _CSP = {
 SECURE_CSP = {} if DEBUG else _CSP
 SECURE_CSP_REPORT_ONLY = _CSP if DEBUG else {}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs (apps/ops/logging.py): plain text by default (`make run`), one JSON object per line with
+# LOG_FORMAT=json (docker-compose); every line carries the request id.
+LOGGING = ops_logging_config(fmt=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO"))
+
+# Operations endpoints (apps/ops): /metrics answers a bearer METRICS_TOKEN, or clients in these networks.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 
 # National portal sync (issue 6, DESIGN.md section 7). Without PORTAL_SYNC_URL the outbox only
 # fills up (e.g. `make run`): nothing is sent and the drain task returns at once.

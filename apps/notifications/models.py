@@ -46,7 +46,11 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ("id",)
-        indexes = [models.Index(fields=["id"], condition=Q(status="pending"), name="notification_pending_idx")]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(status="pending"), name="notification_pending_idx"),
+            # The metrics endpoint counts failed notifications at every scrape: only those rows.
+            models.Index(fields=["channel"], condition=Q(status="failed"), name="notification_failed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(channel__in=["email", "sms"]), name="notification_channel_valid"),
             models.CheckConstraint(condition=Q(status__in=["pending", "sent", "failed"]),

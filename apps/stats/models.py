@@ -5,6 +5,7 @@ into the rollup and the coarse tables in one transaction, so `rollup + remaining
 `coarse tables + remaining deltas` are always exact.
 """
 from django.db import models
+from django.db.models.functions import Now
 
 from onestop.indicators import NO_DUE_DAY
 
@@ -24,6 +25,10 @@ class CounterFields(models.Model):
 
 
 class StatDelta(CounterFields):
+    # When the delta was written (a database default, so no insert names it): the age of the oldest
+    # uncompacted delta is the compaction lag the metrics endpoint reports (apps.ops).
+    created_at = models.DateTimeField(db_default=Now())
+
     class Meta:
         indexes = [models.Index(fields=["day"], name="statdelta_day_idx")]
 

@@ -23,6 +23,7 @@ from apps.common.conditional import conditional
 from apps.common.filters import BoundedDateFilter, StrictBooleanFilter
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
+from apps.ops.context import note_dossier
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import DOSSIER_ACTIONS, Action, Status
 
@@ -289,6 +290,7 @@ def _visible_or_404(request, pk: int) -> Dossier:
     dossier = dossier_get_visible(request.user, pk)
     if dossier is None:
         raise NotFound("No dossier with this id.")
+    note_dossier(request, dossier.code)  # the request's log line names it (apps.ops)
     return dossier
 
 
