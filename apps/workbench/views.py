@@ -332,8 +332,8 @@ def _framable(view):
     The API's view does the work (scope, 404, audit); only the headers differ: framing by our own
     pages (X-Frame-Options SAMEORIGIN, CSP frame-ancestors 'self'), shown inline, never run as a page."""
 
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
+    # Not functools.wraps: the API view's attributes (`cls`) would list this URL in the API schema.
+    def framed(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if response.status_code == 200:
             disposition = response.get("Content-Disposition", "")
@@ -342,7 +342,7 @@ def _framable(view):
             response["Content-Security-Policy"] = FRAMED_CSP
         return response
 
-    return xframe_options_sameorigin(wrapped)
+    return xframe_options_sameorigin(framed)
 
 
 document_file = require_GET(workbench_view(_framable(DossierDocumentDownloadView.as_view())))

@@ -146,6 +146,15 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/login/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     ("PUT",  "/accounts/login/"):                                "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
+    # the clerk workbench (session): clerks, specialists and leaders; another agency's dossier is a 404
+    ("GET",  "/workbench/"):                                     "302 403 403 200 200 200 200 403 403 302 403",
+    ("GET",  "/workbench/tiep-nhan/"):                           "302 403 403 200 200 403 403 403 403 302 403",
+    ("GET",  "/workbench/ho-so/<int:pk>/"):                      "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/ho-so/<int:pk>/thao-tac/<str:action>/"): "405 405 405 405 405 405 405 405 405 405 405",
+    ("GET",  "/workbench/ho-so/<int:pk>/tai-lieu/<int:document_id>/"): "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/ho-so/<int:pk>/bieu-mau/<str:form>.pdf"): "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/ho-so/<int:pk>/in/<str:form>/"):       "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/ho-so/<int:pk>/danh-gia/"):             "302 403 403 200 404 403 403 403 403 302 403",
 }
 # fmt: on
 
@@ -361,6 +370,18 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     # Django's form views take PUT like POST, but read no form from a PUT body: the form comes back.
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
+    ("GET", "/workbench/"): lambda w: _get("/workbench/"),
+    ("GET", "/workbench/tiep-nhan/"): lambda w: _get("/workbench/tiep-nhan/"),
+    ("GET", "/workbench/ho-so/<int:pk>/"): lambda w: _get(f"/workbench/ho-so/{w.pk('received')}/"),
+    ("GET", "/workbench/ho-so/<int:pk>/thao-tac/<str:action>/"): lambda w: _get(
+        f"/workbench/ho-so/{w.pk('received')}/thao-tac/assign/"),
+    ("GET", "/workbench/ho-so/<int:pk>/tai-lieu/<int:document_id>/"): lambda w: _get(
+        f"/workbench/ho-so/{w.pk('received')}/tai-lieu/{w.document_id}/"),
+    ("GET", "/workbench/ho-so/<int:pk>/bieu-mau/<str:form>.pdf"): lambda w: _get(
+        f"/workbench/ho-so/{w.pk('received')}/bieu-mau/receipt.pdf"),
+    ("GET", "/workbench/ho-so/<int:pk>/in/<str:form>/"): lambda w: _get(
+        f"/workbench/ho-so/{w.pk('received')}/in/receipt/"),
+    ("GET", "/workbench/ho-so/<int:pk>/danh-gia/"): lambda w: _get(f"/workbench/ho-so/{w.pk('received')}/danh-gia/"),
 }
 
 

@@ -319,6 +319,8 @@ def test_supplement_request_resolve_with_a_file_and_return_through_the_pages(que
     assert event.payload["document_types"] == ["CCCD"] and event.payload["items"] == ["Số điện thoại"]
     page = text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))
     assert 'data-form="supplement_request"' in page and "đang chờ bổ sung" in page
+    # The timeline names what the request recorded, in Vietnamese.
+    assert "<dt>Giấy tờ cần bổ sung</dt><dd>CCCD</dd>" in page and "<dt>Lý do</dt><dd>Bản chụp CCCD mờ</dd>" in page
     # The clerk brings the supplement for the applicant: the requested file is required.
     assert _post_action(clerk, dossier, "supplement", {"note": "Nộp tại quầy"}).status_code == 400
     response = clerk.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/supplement/",
