@@ -10,9 +10,9 @@ from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.audit.admin import AdministratorsReadOnlyAdmin
 from apps.audit.mixins import query_detail
 from apps.audit.models import AuditAction
-from apps.audit.selectors import user_is_administrator
 from apps.audit.services import audit_dossier_read, audit_record
 
 from .models import Dossier, DossierDocument, DossierEvent, DossierPause
@@ -73,7 +73,7 @@ class DossierPauseInline(_ReadOnlyInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(AdministratorsReadOnlyAdmin):
     list_display = ("code", "status", "channel", "procedure_code", "agency_code", "applicant_name", "received_at",
                     "due_at", "timeliness")
     list_filter = ("status", "channel", "online_level", "timeliness", "rejected_at_intake")
@@ -93,21 +93,6 @@ class DossierAdmin(admin.ModelAdmin):
     @admin.display(description="Cơ quan", ordering="agency__code")
     def agency_code(self, dossier: Dossier) -> str:
         return dossier.agency.code
-
-    def has_module_permission(self, request) -> bool:
-        return user_is_administrator(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return user_is_administrator(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
