@@ -246,8 +246,8 @@ def _render_dossier(request: HttpRequest, dossier, *, status: int = 200, notice:
                          "payload": payload_json(event_payload(event))})
     documents = list(dossier_documents(dossier))
     preview = None
-    if request.GET.get("xem", "").isdigit():
-        preview = next((d for d in documents if d.pk == int(request.GET["xem"])), None)
+    if request.GET.get("preview", "").isdigit():
+        preview = next((d for d in documents if d.pk == int(request.GET["preview"])), None)
     now = timezone.now()
     rating = Rating.objects.filter(dossier=dossier).first()
     context = {
@@ -337,7 +337,7 @@ def _framable(view):
         response = view(request, *args, **kwargs)
         if response.status_code == 200:
             disposition = response.get("Content-Disposition", "")
-            if disposition.startswith("attachment") and request.GET.get("tai") != "1":
+            if disposition.startswith("attachment") and request.GET.get("download") != "1":
                 response["Content-Disposition"] = "inline" + disposition[len("attachment"):]
             response["Content-Security-Policy"] = FRAMED_CSP
         return response
@@ -360,7 +360,7 @@ def print_form(request: HttpRequest, pk: int, form: str) -> HttpResponse:
     pdf_url = reverse("workbench:form-pdf", args=[dossier.pk, form]) + (f"?event={event}" if event.isdigit() else "")
     return render(request, "workbench/print.html", {
         "dossier": dossier, "form_label": Form(form).label, "pdf_url": pdf_url,
-        "just_registered": request.GET.get("moi") == "1",
+        "just_registered": request.GET.get("new") == "1",
     })
 
 
@@ -431,7 +431,7 @@ def register(request: HttpRequest) -> HttpResponse:
         context["errors"] = _domain_errors(exc)
         return render(request, "workbench/register.html", context,
                       status=400 if exc.code == ErrorCode.VALIDATION else 422)
-    return redirect(reverse("workbench:print", args=[result.dossier.pk, Form.RECEIPT]) + "?moi=1")
+    return redirect(reverse("workbench:print", args=[result.dossier.pk, Form.RECEIPT]) + "?new=1")
 
 
 # --- kiosk rating -------------------------------------------------------------------------------

@@ -148,13 +148,14 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
     # the clerk workbench (session): clerks, specialists and leaders; another agency's dossier is a 404
     ("GET",  "/workbench/"):                                     "302 403 403 200 200 200 200 403 403 302 403",
-    ("GET",  "/workbench/tiep-nhan/"):                           "302 403 403 200 200 403 403 403 403 302 403",
-    ("GET",  "/workbench/ho-so/<int:pk>/"):                      "302 403 403 200 404 200 200 403 403 302 403",
-    ("GET",  "/workbench/ho-so/<int:pk>/thao-tac/<str:action>/"): "405 405 405 405 405 405 405 405 405 405 405",
-    ("GET",  "/workbench/ho-so/<int:pk>/tai-lieu/<int:document_id>/"): "302 403 403 200 404 200 200 403 403 302 403",
-    ("GET",  "/workbench/ho-so/<int:pk>/bieu-mau/<str:form>.pdf"): "302 403 403 200 404 200 200 403 403 302 403",
-    ("GET",  "/workbench/ho-so/<int:pk>/in/<str:form>/"):       "302 403 403 200 404 200 200 403 403 302 403",
-    ("GET",  "/workbench/ho-so/<int:pk>/danh-gia/"):             "302 403 403 200 404 403 403 403 403 302 403",
+    ("GET",  "/workbench/register/"):                           "302 403 403 200 200 403 403 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/"):                      "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/actions/<str:action>/"): "405 405 405 405 405 405 405 405 405 405 405",
+    ("GET",  "/workbench/dossiers/<int:pk>/documents/<int:document_id>/"):
+                                                                 "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/forms/<str:form>.pdf"): "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/print/<str:form>/"):       "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/rating/"):             "302 403 403 200 404 403 403 403 403 302 403",
 }
 # fmt: on
 
@@ -371,17 +372,17 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
     ("GET", "/workbench/"): lambda w: _get("/workbench/"),
-    ("GET", "/workbench/tiep-nhan/"): lambda w: _get("/workbench/tiep-nhan/"),
-    ("GET", "/workbench/ho-so/<int:pk>/"): lambda w: _get(f"/workbench/ho-so/{w.pk('received')}/"),
-    ("GET", "/workbench/ho-so/<int:pk>/thao-tac/<str:action>/"): lambda w: _get(
-        f"/workbench/ho-so/{w.pk('received')}/thao-tac/assign/"),
-    ("GET", "/workbench/ho-so/<int:pk>/tai-lieu/<int:document_id>/"): lambda w: _get(
-        f"/workbench/ho-so/{w.pk('received')}/tai-lieu/{w.document_id}/"),
-    ("GET", "/workbench/ho-so/<int:pk>/bieu-mau/<str:form>.pdf"): lambda w: _get(
-        f"/workbench/ho-so/{w.pk('received')}/bieu-mau/receipt.pdf"),
-    ("GET", "/workbench/ho-so/<int:pk>/in/<str:form>/"): lambda w: _get(
-        f"/workbench/ho-so/{w.pk('received')}/in/receipt/"),
-    ("GET", "/workbench/ho-so/<int:pk>/danh-gia/"): lambda w: _get(f"/workbench/ho-so/{w.pk('received')}/danh-gia/"),
+    ("GET", "/workbench/register/"): lambda w: _get("/workbench/register/"),
+    ("GET", "/workbench/dossiers/<int:pk>/"): lambda w: _get(f"/workbench/dossiers/{w.pk('received')}/"),
+    ("GET", "/workbench/dossiers/<int:pk>/actions/<str:action>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/actions/assign/"),
+    ("GET", "/workbench/dossiers/<int:pk>/documents/<int:document_id>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/documents/{w.document_id}/"),
+    ("GET", "/workbench/dossiers/<int:pk>/forms/<str:form>.pdf"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/forms/receipt.pdf"),
+    ("GET", "/workbench/dossiers/<int:pk>/print/<str:form>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/print/receipt/"),
+    ("GET", "/workbench/dossiers/<int:pk>/rating/"): lambda w: _get(f"/workbench/dossiers/{w.pk('received')}/rating/"),
 }
 
 

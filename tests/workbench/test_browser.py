@@ -76,7 +76,7 @@ def sign_in(driver, base: str, username: str, target: str = "/workbench/") -> No
 
 
 def open_dossier(driver, base: str, dossier: Dossier) -> None:
-    driver.get(f"{base}/workbench/ho-so/{dossier.pk}/")
+    driver.get(f"{base}/workbench/dossiers/{dossier.pk}/")
     wait(driver).until(ec.presence_of_element_located((By.ID, "dossier-status")))
 
 
@@ -118,7 +118,7 @@ def fetch_status(driver, path: str) -> dict:
 
 def test_a_clerk_registers_a_counter_dossier_and_prints_its_receipt(demo, media_root, live_server, drivers, files):
     driver, base = drivers(), live_server.url
-    sign_in(driver, base, "clerk_tuphap", "/workbench/tiep-nhan/")
+    sign_in(driver, base, "clerk_tuphap", "/workbench/register/")
     # Procedure search from the keyboard.
     driver.find_element(By.ID, "r-q").send_keys("lý lịch tư pháp", Keys.ENTER)
     wait(driver).until(ec.presence_of_element_located((By.ID, "offerings")))
@@ -142,8 +142,8 @@ def test_a_clerk_registers_a_counter_dossier_and_prints_its_receipt(demo, media_
         "CCCD", "TKLLTP"]
     assert dossier.code in driver.find_element(By.ID, "registered").text
     frame = driver.find_element(By.ID, "print-frame")
-    assert frame.get_attribute("src").endswith(f"/workbench/ho-so/{dossier.pk}/bieu-mau/receipt.pdf")
-    assert fetch_status(driver, f"/workbench/ho-so/{dossier.pk}/bieu-mau/receipt.pdf") == {
+    assert frame.get_attribute("src").endswith(f"/workbench/dossiers/{dossier.pk}/forms/receipt.pdf")
+    assert fetch_status(driver, f"/workbench/dossiers/{dossier.pk}/forms/receipt.pdf") == {
         "status": 200, "type": "application/pdf", "head": "%PDF-"}
     assert driver.switch_to.active_element.get_attribute("id") == "print-button"  # Enter prints
     driver.find_element(By.ID, "print-button").click()  # prints the frame (a no-op in headless Chromium)
@@ -288,11 +288,11 @@ def test_another_agencys_clerk_gets_404_and_an_applicant_403(demo, media_root, l
     dossier = Dossier.objects.get(pk=submit().json()["id"])
     driver, base = drivers(), live_server.url
     sign_in(driver, base, "clerk_xuanquan")
-    open_url = f"{base}/workbench/ho-so/{dossier.pk}/"
+    open_url = f"{base}/workbench/dossiers/{dossier.pk}/"
     driver.get(open_url)
     assert "Lỗi 404" in driver.find_element(By.TAG_NAME, "h1").text
     assert dossier.code not in driver.page_source
-    sign_in(driver, base, "citizen1", f"/workbench/ho-so/{dossier.pk}/")
+    sign_in(driver, base, "citizen1", f"/workbench/dossiers/{dossier.pk}/")
     assert "Lỗi 403" in driver.find_element(By.TAG_NAME, "h1").text
     screenshot(driver, "workbench-applicant-403")
 

@@ -208,7 +208,7 @@ def test_a_queue_page_runs_a_fixed_number_of_statements_whatever_its_size(
 def test_the_dossier_page_shows_the_record_and_exactly_the_allowed_actions(queue_data):
     client = browser_as("clerk_tuphap")
     dossier = Dossier.objects.get(code=queue_data["submitted"])
-    page = text_of(client.get(f"/workbench/ho-so/{dossier.pk}/"))
+    page = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/"))
     assert dossier.applicant_name in page and dossier.procedure.name in page and "Chờ tiếp nhận" in page
     shown = re.findall(r'<details class="action" id="action-(\w+)"', page)
     assert shown == [str(a) for a in allowed_actions(Status.SUBMITTED, {Actor.CLERK})] == ["accept", "reject"]
@@ -217,8 +217,8 @@ def test_the_dossier_page_shows_the_record_and_exactly_the_allowed_actions(queue
     assert len(re.findall(r'<tr data-document="\d+"', page)) == 2
     assert 'data-form="receipt"' not in page
     # A specialist sees no action on a submitted dossier; a leader may reject it.
-    assert 'id="no-actions"' in text_of(browser_as("specialist_tuphap").get(f"/workbench/ho-so/{dossier.pk}/"))
-    leader = text_of(browser_as("leader_tuphap").get(f"/workbench/ho-so/{dossier.pk}/"))
+    assert 'id="no-actions"' in text_of(browser_as("specialist_tuphap").get(f"/workbench/dossiers/{dossier.pk}/"))
+    leader = text_of(browser_as("leader_tuphap").get(f"/workbench/dossiers/{dossier.pk}/"))
     assert re.findall(r'<details class="action" id="action-(\w+)"', leader) == ["reject"]
     assert AuditEntry.objects.filter(action=AuditAction.DOSSIER_READ, dossier_code=dossier.code).count() == 3
 
@@ -234,26 +234,26 @@ def test_every_action_a_staff_member_may_take_has_its_form():
 
 def test_another_agencys_dossier_is_a_404_and_an_applicant_a_403(queue_data):
     commune = queue_data["commune_id"]
-    response = browser_as("clerk_tuphap").get(f"/workbench/ho-so/{commune}/")
+    response = browser_as("clerk_tuphap").get(f"/workbench/dossiers/{commune}/")
     assert response.status_code == 404 and queue_data["commune"] not in text_of(response)
-    assert browser_as("clerk_tuphap").post(f"/workbench/ho-so/{commune}/thao-tac/reject/",
+    assert browser_as("clerk_tuphap").post(f"/workbench/dossiers/{commune}/actions/reject/",
                                            {"version": "1", "reason": "x"}).status_code == 404
-    assert browser_as("citizen1").get(f"/workbench/ho-so/{queue_data['online_id']}/").status_code == 403
+    assert browser_as("citizen1").get(f"/workbench/dossiers/{queue_data['online_id']}/").status_code == 403
     assert Dossier.objects.get(pk=commune).status == "received"
 
 
 def _post_action(client, dossier: Dossier, action: str, data: dict | None = None, version: int | None = None):
-    return client.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/{action}/",
+    return client.post(f"/workbench/dossiers/{dossier.pk}/actions/{action}/",
                        {"version": str(dossier.version if version is None else version), **(data or {})})
 
 
 def test_an_action_posts_with_the_version_it_was_rendered_from(queue_data):
     client = browser_as("clerk_tuphap")
     dossier = Dossier.objects.get(code=queue_data["submitted"])
-    page = text_of(client.get(f"/workbench/ho-so/{dossier.pk}/"))
+    page = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/"))
     assert f'name="version" value="{dossier.version}"' in page
     response = _post_action(client, dossier, "accept")
-    assert response.status_code == 302 and response["Location"] == f"/workbench/ho-so/{dossier.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/workbench/dossiers/{dossier.pk}/"
     fresh = Dossier.objects.get(pk=dossier.pk)
     assert fresh.status == "received" and fresh.received_by.username == "clerk_tuphap"
     assert "Đã thực hiện: Tiếp nhận." in text_of(client.get(response["Location"]))
@@ -289,21 +289,21 @@ def test_form_mistakes_are_shown_in_the_form_and_change_nothing(queue_data):
     response = _post_action(client, dossier, "assign", {"assignee": "clerk_xuanquan"})  # another agency's clerk
     assert response.status_code == 400 and "Người xử lý" in text_of(response)
     assert _post_action(client, dossier, "accept", version=None).status_code == 409
-    assert client.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/reject/", {"reason": "x"}).status_code == 400
-    assert client.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/fly/", {"version": "1"}).status_code == 404
+    assert client.post(f"/workbench/dossiers/{dossier.pk}/actions/reject/", {"reason": "x"}).status_code == 400
+    assert client.post(f"/workbench/dossiers/{dossier.pk}/actions/fly/", {"version": "1"}).status_code == 404
     assert Dossier.objects.get(pk=dossier.pk).version == dossier.version
 
 
 def test_the_action_forms_offer_what_the_services_accept(queue_data, transfer_target):
     dossier = Dossier.objects.get(code=queue_data["online"])
-    page = text_of(browser_as("leader_tuphap").get(f"/workbench/ho-so/{dossier.pk}/"))
+    page = text_of(browser_as("leader_tuphap").get(f"/workbench/dossiers/{dossier.pk}/"))
     shown = re.findall(r'<details class="action" id="action-(\w+)"', page)
     assert shown == [str(a) for a in allowed_actions(Status.RECEIVED, {Actor.LEADER})]
     assign_form = page.split('id="assign-assignee"')[1].split("</select>")[0]
     assignees = re.findall(r'<option value="(\w+)"', assign_form)
     assert set(assignees) == {"clerk_tuphap", "specialist_tuphap", "leader_tuphap"}
     assert re.findall(r'<option value="([\d.A-Z]+)">[^<]*\(\1\)</option>', page) == [transfer_target]
-    clerk_page = text_of(browser_as("clerk_tuphap").get(f"/workbench/ho-so/{dossier.pk}/"))
+    clerk_page = text_of(browser_as("clerk_tuphap").get(f"/workbench/dossiers/{dossier.pk}/"))
     assert 'value="TKLLTP"' in clerk_page and 'value="CCCD"' in clerk_page  # the procedure's document types
 
 
@@ -317,18 +317,18 @@ def test_supplement_request_resolve_with_a_file_and_return_through_the_pages(que
     assert dossier.status == "awaiting_supplement"
     event = DossierEvent.objects.filter(dossier=dossier).last()
     assert event.payload["document_types"] == ["CCCD"] and event.payload["items"] == ["Số điện thoại"]
-    page = text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))
+    page = text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
     assert 'data-form="supplement_request"' in page and "đang chờ bổ sung" in page
     # The timeline names what the request recorded, in Vietnamese.
     assert "<dt>Giấy tờ cần bổ sung</dt><dd>CCCD</dd>" in page and "<dt>Lý do</dt><dd>Bản chụp CCCD mờ</dd>" in page
     # The clerk brings the supplement for the applicant: the requested file is required.
     assert _post_action(clerk, dossier, "supplement", {"note": "Nộp tại quầy"}).status_code == 400
-    response = clerk.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/supplement/",
+    response = clerk.post(f"/workbench/dossiers/{dossier.pk}/actions/supplement/",
                           {"version": str(dossier.version), "CCCD": SimpleUploadedFile("cccd.png", PNG)})
     assert response.status_code == 302
     dossier.refresh_from_db()
     assert dossier.status == "in_progress"
-    response = specialist.post(f"/workbench/ho-so/{dossier.pk}/thao-tac/resolve/", {
+    response = specialist.post(f"/workbench/dossiers/{dossier.pk}/actions/resolve/", {
         "version": str(dossier.version), "result": "approved", "note": "",
         "KQ": SimpleUploadedFile("ket-qua.pdf", PDF, content_type="application/pdf")})
     assert response.status_code == 302
@@ -346,33 +346,33 @@ def test_documents_are_previewed_inline_in_a_same_origin_frame(queue_data):
     client = browser_as("clerk_tuphap")
     dossier = Dossier.objects.get(code=queue_data["counter"])
     document = DossierDocument.objects.filter(dossier=dossier).first()
-    page = text_of(client.get(f"/workbench/ho-so/{dossier.pk}/", {"xem": document.pk}))
-    url = f"/workbench/ho-so/{dossier.pk}/tai-lieu/{document.pk}/"
+    page = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/", {"preview": document.pk}))
+    url = f"/workbench/dossiers/{dossier.pk}/documents/{document.pk}/"
     assert f'<iframe src="{url}"' in page
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"].startswith("inline")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
-    assert client.get(url, {"tai": "1"})["Content-Disposition"].startswith("attachment")
+    assert client.get(url, {"download": "1"})["Content-Disposition"].startswith("attachment")
     assert AuditEntry.objects.filter(action=AuditAction.DOSSIER_DOCUMENT_DOWNLOAD, dossier_code=dossier.code).exists()
     # The page itself may not be framed, and another agency's clerk gets nothing.
-    assert browser_as("clerk_tuphap").get(f"/workbench/ho-so/{dossier.pk}/")["X-Frame-Options"] == "DENY"
+    assert browser_as("clerk_tuphap").get(f"/workbench/dossiers/{dossier.pk}/")["X-Frame-Options"] == "DENY"
     assert browser_as("clerk_xuanquan").get(url).status_code == 404
 
 
 def test_the_official_forms_are_offered_and_print_in_a_frame(queue_data):
     client = browser_as("clerk_tuphap")
     dossier = Dossier.objects.get(code=queue_data["counter"])
-    page = text_of(client.get(f"/workbench/ho-so/{dossier.pk}/"))
+    page = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/"))
     assert re.findall(r'data-form="(\w+)"', page) == ["receipt", "control_slip"]
-    printing = text_of(client.get(f"/workbench/ho-so/{dossier.pk}/in/receipt/"))
-    pdf_url = f"/workbench/ho-so/{dossier.pk}/bieu-mau/receipt.pdf"
+    printing = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/print/receipt/"))
+    pdf_url = f"/workbench/dossiers/{dossier.pk}/forms/receipt.pdf"
     assert f'src="{pdf_url}"' in printing and 'id="print-button"' in printing
     response = client.get(pdf_url)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert client.get(f"/workbench/ho-so/{dossier.pk}/bieu-mau/refusal.pdf").status_code == 404
+    assert client.get(f"/workbench/dossiers/{dossier.pk}/forms/refusal.pdf").status_code == 404
 
 
 # --- counter registration -------------------------------------------------------------------------
@@ -380,40 +380,40 @@ def test_the_official_forms_are_offered_and_print_in_a_frame(queue_data):
 
 def test_a_clerk_registers_a_counter_dossier_and_the_receipt_opens(demo, media_root):
     client = browser_as("clerk_tuphap")
-    search = text_of(client.get("/workbench/tiep-nhan/", {"q": "lý lịch"}))
+    search = text_of(client.get("/workbench/register/", {"q": "lý lịch"}))
     offering = re.search(r'<a href="\?offering=(\d+)" data-procedure="2.000488">', search)[1]
-    form = text_of(client.get("/workbench/tiep-nhan/", {"offering": offering}))
+    form = text_of(client.get("/workbench/register/", {"offering": offering}))
     assert 'id="doc-TKLLTP"' in form and 'id="doc-CCCD"' in form
     key = re.search(r'name="idempotency_key" value="(\w+)"', form)[1]
     data = {"offering": offering, "idempotency_key": key, "channel": "counter", "applicant_type": "citizen",
             "applicant_name": "Phạm Thị Tươi", "applicant_id_number": "001190000999", "applicant_phone": "0912345678",
             "applicant_birth_date": "1990-05-01"}
     # A required document missing: a 400 naming it, nothing registered.
-    response = client.post("/workbench/tiep-nhan/", {**data, "TKLLTP": SimpleUploadedFile("a.pdf", PDF)})
+    response = client.post("/workbench/register/", {**data, "TKLLTP": SimpleUploadedFile("a.pdf", PDF)})
     assert response.status_code == 400 and 'id="form-errors"' in text_of(response)
     assert not Dossier.objects.exists()
     files = {"TKLLTP": SimpleUploadedFile("to-khai.pdf", PDF), "CCCD": SimpleUploadedFile("cccd.png", PNG)}
-    response = client.post("/workbench/tiep-nhan/", {**data, **files})
+    response = client.post("/workbench/register/", {**data, **files})
     assert response.status_code == 302, re.findall(r'<li>(.*?)</li>', text_of(response))
     dossier = Dossier.objects.get()
-    assert response["Location"] == f"/workbench/ho-so/{dossier.pk}/in/receipt/?moi=1"
+    assert response["Location"] == f"/workbench/dossiers/{dossier.pk}/print/receipt/?new=1"
     assert (dossier.status, dossier.channel, dossier.applicant_name) == ("received", "counter", "Phạm Thị Tươi")
     assert dossier.received_by.username == "clerk_tuphap"
     assert sorted(DossierDocument.objects.filter(dossier=dossier).values_list("document_type", flat=True)) == [
         "CCCD", "TKLLTP"]
     # A double click sends the same form again: the same dossier, not a second one.
     files = {"TKLLTP": SimpleUploadedFile("to-khai.pdf", PDF), "CCCD": SimpleUploadedFile("cccd.png", PNG)}
-    assert client.post("/workbench/tiep-nhan/", {**data, **files})["Location"] == response["Location"]
+    assert client.post("/workbench/register/", {**data, **files})["Location"] == response["Location"]
     assert Dossier.objects.count() == 1
     assert dossier.code in text_of(client.get(response["Location"]))
 
 
 def test_only_clerks_register_and_only_for_their_agencies(demo):
-    assert browser_as("specialist_tuphap").get("/workbench/tiep-nhan/").status_code == 403
+    assert browser_as("specialist_tuphap").get("/workbench/register/").status_code == 403
     from apps.catalog.models import Offering
 
     commune_offering = Offering.objects.filter(agency__code=BIRTH["agency"]).first()
-    assert browser_as("clerk_tuphap").get("/workbench/tiep-nhan/", {"offering": commune_offering.pk}).status_code == 404
+    assert browser_as("clerk_tuphap").get("/workbench/register/", {"offering": commune_offering.pk}).status_code == 404
 
 
 # --- kiosk rating -----------------------------------------------------------------------------------
@@ -422,22 +422,22 @@ def test_only_clerks_register_and_only_for_their_agencies(demo):
 def test_a_kiosk_rating_after_the_result_is_returned(queue_data):
     dossier = Dossier.objects.get(code=queue_data["counter"])
     clerk = browser_as("clerk_tuphap")
-    assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))  # not finished yet
-    assert clerk.post(f"/workbench/ho-so/{dossier.pk}/danh-gia/", {"level": "satisfied"}).status_code == 409
+    assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))  # not finished yet
+    assert clerk.post(f"/workbench/dossiers/{dossier.pk}/rating/", {"level": "satisfied"}).status_code == 409
     leader = browser_as("leader_tuphap")
     assert _post_action(leader, dossier, "resolve", {"result": "approved"}).status_code == 302
     dossier.refresh_from_db()
     assert _post_action(clerk, dossier, "return", {"method": "counter"}).status_code == 302
-    assert 'id="kiosk-link"' in text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))
-    response = clerk.post(f"/workbench/ho-so/{dossier.pk}/danh-gia/", {
+    assert 'id="kiosk-link"' in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
+    response = clerk.post(f"/workbench/dossiers/{dossier.pk}/rating/", {
         "level": "very_satisfied", "criteria_staff_attitude": "very_satisfied", "comment": "Nhanh, chu đáo"})
     assert response.status_code == 201 and "Cảm ơn" in text_of(response)
     rating = Rating.objects.get(dossier=dossier)
     assert (rating.source, rating.level, rating.criteria, rating.rated_by.username) == (
         "kiosk", "very_satisfied", {"staff_attitude": "very_satisfied"}, "clerk_tuphap")
-    assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/ho-so/{dossier.pk}/"))
-    assert browser_as("clerk_xuanquan").get(f"/workbench/ho-so/{dossier.pk}/danh-gia/").status_code == 404
-    assert browser_as("leader_tuphap").get(f"/workbench/ho-so/{dossier.pk}/danh-gia/").status_code == 403
+    assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
+    assert browser_as("clerk_xuanquan").get(f"/workbench/dossiers/{dossier.pk}/rating/").status_code == 404
+    assert browser_as("leader_tuphap").get(f"/workbench/dossiers/{dossier.pk}/rating/").status_code == 403
 
 
 def test_the_filter_form_as_a_browser_sends_it(queue_data):

@@ -42,7 +42,8 @@ def _shown(value: object) -> object:
 @register.filter
 def payload_items(payload: dict) -> list[tuple[str, object]]:
     """An event's payload as (label, value) pairs worth showing (empty values left out)."""
-    return [(gettext(PAYLOAD_LABELS[k]) if k in PAYLOAD_LABELS else k, _shown(v))
+    return [(gettext(PAYLOAD_LABELS[k]) if k in PAYLOAD_LABELS else k,
+             labels.channel_label(v) if k == "channel" else _shown(v))
             for k, v in payload.items() if v not in ("", None, [], {}, (), False)]
 
 
