@@ -30,6 +30,7 @@ from apps.audit.services import audit_dossier_read, audit_record
 from apps.catalog.models import Offering
 from apps.common.pagination import StableCursorPagination
 from apps.common.problems import flatten_errors
+from apps.common.throttling import RegistrationThrottle
 from apps.documents.api.views import DossierFormPdfView
 from apps.documents.forms import Form
 from apps.documents.selectors import forms_available
@@ -413,6 +414,12 @@ def register(request: HttpRequest) -> HttpResponse:
         return render(request, "workbench/register.html", context)
     if chosen is None:
         return _error(request, 400, _("Chưa chọn thủ tục."))
+    throttle = RegistrationThrottle()  # the API's limit per clerk, one count for both
+    if not throttle.allow_request(request, None):
+        response = _error(request, 429, _("Quá nhiều lượt tiếp nhận trong thời gian ngắn; hãy thử lại sau "
+                                          "%(seconds)s giây.") % {"seconds": throttle.wait()})
+        response["Retry-After"] = str(throttle.wait())
+        return response
     body = _registration_body(request.POST, chosen)
     serializer = RegisterSerializer(data=body)
     if not serializer.is_valid():

@@ -408,6 +408,20 @@ def test_a_clerk_registers_a_counter_dossier_and_the_receipt_opens(demo, media_r
     assert dossier.code in text_of(client.get(response["Location"]))
 
 
+def test_registration_shares_the_apis_limit_per_clerk(demo, media_root, settings, as_user):
+    framework = settings.REST_FRAMEWORK
+    settings.REST_FRAMEWORK = {**framework, "DEFAULT_THROTTLE_RATES": {
+        **framework["DEFAULT_THROTTLE_RATES"], "registration": "1/min"}}
+    from apps.catalog.models import Offering
+
+    offering = Offering.objects.get(agency__code=RECORD["agency"], procedure__code=RECORD["procedure"])
+    client = browser_as("clerk_tuphap")
+    assert client.post("/workbench/register/", {"offering": offering.pk}).status_code == 400  # counted: 1
+    response = client.post("/workbench/register/", {"offering": offering.pk})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert as_user("clerk_tuphap").post("/api/v1/dossiers/register/", {}, format="json").status_code == 429
+
+
 def test_only_clerks_register_and_only_for_their_agencies(demo):
     assert browser_as("specialist_tuphap").get("/workbench/register/").status_code == 403
     from apps.catalog.models import Offering
