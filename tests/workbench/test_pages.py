@@ -461,3 +461,40 @@ def test_the_filter_form_as_a_browser_sends_it(queue_data):
     response = browser_as("clerk_tuphap").get("/workbench/", query)
     assert response.status_code == 200, response.content.decode()[-2000:]
     assert codes_on(response) == [queue_data["post"]]
+
+
+def test_transfer_apology_and_payment_through_the_forms(queue_data, transfer_target):
+    """The other action forms: an agency from the select, a local date-time from a datetime-local
+    field, an amount, a payment method."""
+    from apps.workcalendar.selectors import working_calendar
+
+    dossier = Dossier.objects.get(code=queue_data["online"])
+    leader, clerk = browser_as("leader_tuphap"), browser_as("clerk_tuphap")
+    new_appointment = timezone.localtime(
+        working_calendar().earliest_appointment_after(working_calendar().add_working_time(dossier.appointment_at, 1)))
+    response = _post_action(leader, dossier, "apologise", {
+        "reason": "Cần xác minh thêm", "new_appointment": new_appointment.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 302, re.findall(r"<li>(.*?)</li>", text_of(response))
+    dossier.refresh_from_db()
+    assert dossier.appointment_at == new_appointment and dossier.status == "received"
+    assert 'data-form="apology"' in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
+    # An appointment before the current one: the service's refusal, shown in the form.
+    response = _post_action(leader, dossier, "apologise", {"reason": "x", "new_appointment": "2020-01-06T09:00"})
+    assert response.status_code == 400 and "Ngày hẹn trả mới" in text_of(response)
+
+    assert _post_action(clerk, dossier, "request_payment", {"amount": "50000"}).status_code == 302
+    dossier.refresh_from_db()
+    assert (dossier.status, dossier.fee_amount) == ("awaiting_payment", 50000)
+    response = _post_action(clerk, dossier, "confirm_payment", {"method": "counter", "reference": "BL-01"})
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert (dossier.status, dossier.payment_method) == ("in_progress", "counter")
+
+    response = _post_action(clerk, dossier, "transfer", {"agency": transfer_target, "reason": "Liên thông"})
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.agency.code == transfer_target
+    # Now another agency holds it: read-only for Sở Tư pháp (the page shows no action).
+    assert 'id="no-actions"' in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
+    assert list(DossierEvent.objects.filter(dossier=dossier).values_list("action", flat=True)) == [
+        "submit", "accept", "apologise", "request_payment", "confirm_payment", "transfer"]
