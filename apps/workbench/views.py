@@ -39,6 +39,7 @@ from apps.dossiers.actions import ACTIONS
 from apps.dossiers.api.serializers import RETURN_METHODS, RegisterSerializer
 from apps.dossiers.api.views import DossierDocumentDownloadView, DossierFilter, _intake_request
 from apps.dossiers.models import ACTIVE_STATUSES, Channel, DossierPause, PaymentMethod, ResultKind
+from apps.dossiers.paging import BadCursor, queue_page
 from apps.dossiers.payloads import event_payload, payload_json
 from apps.dossiers.selectors import dossier_documents, dossier_get_visible, dossier_history, dossier_queue
 from apps.ratings.api.serializers import RatingInputSerializer
@@ -49,7 +50,6 @@ from onestop.lifecycle import DOSSIER_ACTIONS, FINISHED, Action, Status, allowed
 
 from .forms import payload_from_post, uploads_from_files
 from .labels import action_label, channel_label, dossier_status_label, event_status_label, status_label
-from .paging import BadCursor, queue_page
 from .selectors import (
     assignable_staff,
     queue_procedures,

@@ -1,10 +1,11 @@
-"""Keyset paging of the queue, soonest due first, dossiers without a due time (not yet received) last.
+"""Keyset paging of the clerk queue (API and workbench), soonest due first, dossiers without a due
+time (not yet received) last.
 
-The API's cursor pagination keys on the first ordering column alone (DRF: position + offset), which
-cannot step past a NULL `due_at`: past the last dated dossier the undated ones are never reached, and
-a page of only undated ones has no valid next cursor. Here the cursor holds the whole key
-(due_at, id) and the order is the queue index's own (agency, due_at ASC NULLS LAST, id), so every
-page is an index range whatever its depth.
+DRF's cursor pagination keys on the first ordering column alone (position + offset), which cannot
+step past a NULL `due_at`: past the last dated dossier the undated ones were never reached, and a
+page of only undated ones had no valid next cursor (a 400). Here the cursor holds the whole key
+(due_at, id) and the order is the queue index's own (agency, due_at ASC NULLS LAST, id), so every page
+is an index range whatever its depth.
 """
 from __future__ import annotations
 
@@ -14,8 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
-from apps.dossiers.models import Dossier
+from apps.common.pagination import StableCursorPagination
+
+from .models import Dossier
 
 
 class BadCursor(ValueError):
@@ -72,3 +78,33 @@ def queue_page(queryset: QuerySet[Dossier], *, cursor: str | None, size: int) ->
     rows = list(ordered[: size + 1])
     more, rows = len(rows) > size, rows[:size][::-1]
     return Page(rows, _encode("n", rows[-1]) if rows else None, _encode("p", rows[0]) if more else None)
+
+
+class DossierQueuePagination(StableCursorPagination):
+    """The API's form of `queue_page`: same parameters (`cursor`, `page_size`) and answer shape as the
+    other lists (`next`, `previous`, `results`)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        cursor = request.query_params.get(self.cursor_query_param) or None
+        try:
+            self.page = queue_page(queryset, cursor=cursor, size=size)
+        except BadCursor as exc:
+            raise ValidationError({self.cursor_query_param: [str(exc)]}) from exc
+        self.size = size
+        return self.page.rows
+
+    def _link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
+
+    def get_next_link(self):
+        return self._link(self.page.next_cursor)
+
+    def get_previous_link(self):
+        return self._link(self.page.previous_cursor)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
