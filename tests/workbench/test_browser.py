@@ -75,6 +75,14 @@ def sign_in(driver, base: str, username: str, target: str = "/workbench/") -> No
     wait(driver).until(lambda d: "/accounts/login/" not in d.current_url)
 
 
+def click_and_load(driver, element) -> None:
+    """Click a link or submit button and wait until the next page replaced this one (never read the
+    old page's elements as if they were the new one's)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait(driver).until(ec.staleness_of(page))
+
+
 def open_dossier(driver, base: str, dossier: Dossier) -> None:
     driver.get(f"{base}/workbench/dossiers/{dossier.pk}/")
     wait(driver).until(ec.presence_of_element_located((By.ID, "dossier-status")))
@@ -87,7 +95,7 @@ def act(driver, action: str, fill=None) -> None:
         summary.send_keys(Keys.ENTER) if summary == driver.switch_to.active_element else summary.click()
     if fill:
         fill(driver)
-    driver.find_element(By.ID, f"submit-{action}").click()
+    click_and_load(driver, driver.find_element(By.ID, f"submit-{action}"))
     wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".message.success, #notice, #form-errors")))
 
 
@@ -122,7 +130,8 @@ def test_a_clerk_registers_a_counter_dossier_and_prints_its_receipt(demo, media_
     # Procedure search from the keyboard.
     driver.find_element(By.ID, "r-q").send_keys("lý lịch tư pháp", Keys.ENTER)
     wait(driver).until(ec.presence_of_element_located((By.ID, "offerings")))
-    driver.find_element(By.CSS_SELECTOR, f'#offerings a[data-procedure="{RECORD["procedure"]}"]').click()
+    offering = driver.find_element(By.CSS_SELECTOR, f'#offerings a[data-procedure="{RECORD["procedure"]}"]')
+    click_and_load(driver, offering)
     wait(driver).until(ec.presence_of_element_located((By.ID, "register-form")))
     assert driver.switch_to.active_element.get_attribute("id") == "a-name"  # the first field to type
     driver.find_element(By.ID, "a-name").send_keys("Phạm Thị Tươi")
@@ -131,7 +140,7 @@ def test_a_clerk_registers_a_counter_dossier_and_prints_its_receipt(demo, media_
     driver.find_element(By.ID, "doc-TKLLTP").send_keys(files["to-khai.pdf"])
     driver.find_element(By.ID, "doc-CCCD").send_keys(files["cccd.png"])
     screenshot(driver, "workbench-register")
-    driver.find_element(By.ID, "register-submit").click()
+    click_and_load(driver, driver.find_element(By.ID, "register-submit"))
 
     # The receipt opens at once, ready to print.
     wait(driver).until(ec.presence_of_element_located((By.ID, "registered")))
@@ -164,9 +173,10 @@ def test_an_online_dossier_from_acceptance_to_the_kiosk_rating(demo, media_root,
     assert driver.find_element(By.CSS_SELECTOR, '#status-tabs a[data-status="submitted"]').get_attribute(
         "data-count") == "1"
     driver.find_element(By.ID, "f-q").send_keys(dossier.code, Keys.ENTER)
+    wait(driver).until(lambda d: "q=" in d.current_url)
     wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-code="{dossier.code}"]')))
     screenshot(driver, "workbench-queue")
-    driver.find_element(By.LINK_TEXT, dossier.code).click()
+    click_and_load(driver, driver.find_element(By.LINK_TEXT, dossier.code))
     wait(driver).until(ec.presence_of_element_located((By.ID, "dossier-status")))
     assert [d.get_attribute("id") for d in driver.find_elements(By.CSS_SELECTOR, "details.action")] == [
         "action-accept", "action-reject"]
@@ -188,7 +198,8 @@ def test_an_online_dossier_from_acceptance_to_the_kiosk_rating(demo, media_root,
     sign_in(driver, base, "specialist_tuphap")
     assert driver.find_element(By.CSS_SELECTOR, f'tr[data-code="{dossier.code}"]')
     driver.find_element(By.ID, "f-mine").click()  # assigned to me
-    driver.find_element(By.ID, "f-submit").click()
+    click_and_load(driver, driver.find_element(By.ID, "f-submit"))
+    assert "assigned_to_me=true" in driver.current_url
     wait(driver).until(ec.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-code="{dossier.code}"]')))
     open_dossier(driver, base, dossier)
 
@@ -226,7 +237,7 @@ def test_an_online_dossier_from_acceptance_to_the_kiosk_rating(demo, media_root,
     assert history(dossier) == page_history(driver) == [
         "submit", "accept", "assign", "request_supplement", "supplement", "resolve"]
     # The result file previews inline in a frame of the page.
-    driver.find_element(By.CSS_SELECTOR, f'tr[data-document="{result.pk}"] a.preview-link').click()
+    click_and_load(driver, driver.find_element(By.CSS_SELECTOR, f'tr[data-document="{result.pk}"] a.preview-link'))
     wait(driver).until(ec.presence_of_element_located((By.ID, "preview-frame")))
     src = driver.find_element(By.ID, "preview-frame").get_attribute("src")
     assert fetch_status(driver, src)["head"] == "%PDF-"
@@ -239,12 +250,12 @@ def test_an_online_dossier_from_acceptance_to_the_kiosk_rating(demo, media_root,
     assert dossier.status == "returned" and dossier.returned_at is not None
     assert history(dossier) == page_history(driver) == [
         "submit", "accept", "assign", "request_supplement", "supplement", "resolve", "return"]
-    driver.find_element(By.ID, "kiosk-link").click()
+    click_and_load(driver, driver.find_element(By.ID, "kiosk-link"))
     wait(driver).until(ec.presence_of_element_located((By.ID, "kiosk-form")))
     screenshot(driver, "workbench-kiosk")
     driver.find_element(By.CSS_SELECTOR, "label.level-very_satisfied").click()
     driver.find_element(By.ID, "kiosk-comment").send_keys("Cán bộ hướng dẫn tận tình")
-    driver.find_element(By.ID, "kiosk-submit").click()
+    click_and_load(driver, driver.find_element(By.ID, "kiosk-submit"))
     wait(driver).until(ec.presence_of_element_located((By.ID, "kiosk-done")))
     rating = Rating.objects.get(dossier=dossier)
     assert (rating.source, rating.level, rating.comment) == ("kiosk", "very_satisfied", "Cán bộ hướng dẫn tận tình")
