@@ -44,7 +44,7 @@ from apps.dossiers.payloads import event_payload, payload_json
 from apps.dossiers.selectors import dossier_documents, dossier_get_visible, dossier_history, dossier_queue
 from apps.ratings.api.serializers import RatingInputSerializer
 from apps.ratings.models import Criterion, Level, Rating, Source
-from apps.ratings.services import rating_give
+from apps.ratings.services import kiosk_may_rate, rating_give
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import DOSSIER_ACTIONS, FINISHED, Action, Status, allowed_actions, is_overdue
 
@@ -268,8 +268,10 @@ def _render_dossier(request: HttpRequest, dossier, *, status: int = 200, notice:
         "failed_action": failed_action,
         "posted": posted or QueryDict(),
         "rating": rating,
-        "kiosk": (rating is None and dossier.status in FINISHED and request.user.has_role(Role.CLERK)
-                  and dossier_queue(request.user).filter(pk=dossier.pk).exists()),
+        # Offered where the service would take it: a clerk of the holding agency, a finished dossier not
+        # yet rated, that its applicant does not rate online themselves (`kiosk_may_rate`).
+        "kiosk": (rating is None and dossier.status in FINISHED and kiosk_may_rate(dossier)
+                  and request.user.has_role(Role.CLERK) and dossier_queue(request.user).filter(pk=dossier.pk).exists()),
     }
     return render(request, "workbench/dossier.html", context, status=status)
 

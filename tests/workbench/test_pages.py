@@ -454,6 +454,17 @@ def test_a_kiosk_rating_after_the_result_is_returned(queue_data):
     assert browser_as("leader_tuphap").get(f"/workbench/dossiers/{dossier.pk}/rating/").status_code == 403
 
 
+def test_no_kiosk_for_a_dossier_its_applicant_rates_online(queue_data, as_user):
+    """Issue 14: an online dossier of an applicant with an account is rated by them, not at the kiosk:
+    the page does not offer it, and a post is the service's refusal."""
+    dossier = Dossier.objects.get(code=queue_data["online"])
+    assert _post_action(browser_as("leader_tuphap"), dossier, "resolve", {"result": "approved"}).status_code == 302
+    clerk = browser_as("clerk_tuphap")
+    assert 'id="kiosk-link"' not in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
+    response = clerk.post(f"/workbench/dossiers/{dossier.pk}/rating/", {"level": "satisfied"})
+    assert response.status_code == 422 and not Rating.objects.filter(dossier=dossier).exists()
+
+
 def test_the_filter_form_as_a_browser_sends_it(queue_data):
     """Every field of the form, the empty ones too (a browser sends them all)."""
     query = {"q": "", "status": "", "channel": "", "procedure": "", "due_within_days": "", "received_from": "",
