@@ -4,6 +4,7 @@ Every change of a user's roles, scope, password or active state revokes the user
 way it is made (these services, the admin, the ORM): models.py and signals.py see to it."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
@@ -36,6 +37,7 @@ def applicant_register(
     id_number: str,
     email: str = "",
     phone: str = "",
+    language: str = "",
 ) -> User:
     try:
         with transaction.atomic():
@@ -47,6 +49,7 @@ def applicant_register(
                 applicant_type=applicant_type,
                 id_number=id_number,
                 phone=phone,
+                language=language or settings.LANGUAGE_CODE,
             )
     except IntegrityError as exc:
         # The caller checked the name; a parallel sign-up with it (in any case) committed first.

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.common.i18n import in_language_of
 from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.payloads import event_payload
@@ -58,12 +59,14 @@ def _record(rows: list[Notification]) -> None:
 
 def _status_notifications(event: DossierEvent) -> list[Notification]:
     dossier = event.dossier
-    text = texts.status_text(event_payload(event), dossier.code, dossier.procedure.name, dossier.appointment_at)
+    with in_language_of(dossier.applicant):
+        text = texts.status_text(event_payload(event), dossier.code, dossier.procedure.name, dossier.appointment_at)
+        subject = texts.status_subject(dossier.code)
     rows = []
     if dossier.applicant_email:
         rows.append(Notification(
             key=f"status:{event.pk}:email", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.EMAIL,
-            recipient=dossier.applicant_email, subject=texts.status_subject(dossier.code), body=text, dossier=dossier,
+            recipient=dossier.applicant_email, subject=subject, body=text, dossier=dossier,
         ))
     if dossier.applicant_phone:
         rows.append(Notification(
@@ -139,17 +142,16 @@ def overdue_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
             )
             rows = []
             for dossier in dossiers:
-                subject, body = texts.overdue_text(dossier.code, dossier.procedure.name, dossier.due_at)
                 recipients = {u.pk: u for u in [_handler(dossier), *_leaders(dossier.agency_id, leaders)]
                               if u is not None and u.email}
-                rows += [
-                    Notification(
+                for user in recipients.values():
+                    with in_language_of(user):
+                        subject, body = texts.overdue_text(dossier.code, dossier.procedure.name, dossier.due_at)
+                    rows.append(Notification(
                         key=f"overdue:{dossier.pk}:{dossier.due_at.isoformat()}:{user.pk}",
                         kind=NotificationKind.OVERDUE, channel=NotificationChannel.EMAIL, recipient=user.email,
                         subject=subject, body=body, dossier=dossier, user=user,
-                    )
-                    for user in recipients.values()
-                ]
+                    ))
             _record(rows)
             marked += len(dossiers)
 
@@ -169,7 +171,8 @@ def due_soon_reminders(*, now: datetime | None = None) -> int:
         user = _handler(dossier)
         if user is None or not user.email:
             continue
-        subject, body = texts.due_soon_text(dossier.code, dossier.procedure.name, dossier.due_at)
+        with in_language_of(user):
+            subject, body = texts.due_soon_text(dossier.code, dossier.procedure.name, dossier.due_at)
         rows.append(Notification(
             key=f"due_soon:{dossier.pk}:{dossier.due_at.isoformat()}:{user.pk}", kind=NotificationKind.DUE_SOON,
             channel=NotificationChannel.EMAIL, recipient=user.email, subject=subject, body=body, dossier=dossier,

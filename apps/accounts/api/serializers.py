@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
+
+from apps.common.fields import CharField, EmailField, RegexField
 
 from ..models import AgencyMembership, ApplicantType, User
 
@@ -22,7 +25,7 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = (
-            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number",
+            "id", "username", "full_name", "email", "phone", "applicant_type", "id_number", "language",
             "roles", "memberships",
         )
 
@@ -31,13 +34,17 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class ApplicantRegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]{3,150}$")
-    password = serializers.CharField(write_only=True, min_length=8, max_length=128)
-    full_name = serializers.CharField(max_length=255)
+    username = RegexField(r"^[\w.@+-]{3,150}$")
+    password = CharField(write_only=True, min_length=8, max_length=128)
+    full_name = CharField(max_length=255)
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
+    id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
+    email = EmailField(required=False, allow_blank=True)
+    phone = RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, required=False, default=settings.LANGUAGE_CODE,
+        help_text="The language e-mails and SMS are written in (default Vietnamese).",
+    )
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
