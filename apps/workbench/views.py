@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -59,6 +59,7 @@ from .selectors import (
     transfer_targets,
 )
 
+WORKBENCH_LANGUAGE = "vi"
 #: Who works at the workbench; others (applicants, statisticians) are refused with a 403 page.
 WORKBENCH_ROLES = (Role.CLERK, Role.SPECIALIST, Role.LEADER)
 #: The queue's query parameters that are not filters.
@@ -93,15 +94,22 @@ def workbench_view(view):
     @functools.wraps(view)
     @login_required
     def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.has_role(*WORKBENCH_ROLES):
-            return _error(request, 403, _("Bàn làm việc một cửa chỉ dành cho cán bộ một cửa, chuyên viên và "
-                                          "lãnh đạo của cơ quan."))
-        try:
-            return view(request, *args, **kwargs)
-        except Http404:  # another agency's dossier does not exist for this user
-            return _error(request, 404, _("Không tìm thấy hồ sơ này trong phạm vi cơ quan của bạn."))
+        # Vietnamese until the workbench's texts have their English (locale/en): a page in one
+        # language, never Vietnamese text around English labels.
+        with translation.override(WORKBENCH_LANGUAGE):
+            return _workbench_page(view, request, *args, **kwargs)
 
     return wrapped
+
+
+def _workbench_page(view, request: HttpRequest, *args, **kwargs):
+    if not request.user.has_role(*WORKBENCH_ROLES):
+        return _error(request, 403, _("Bàn làm việc một cửa chỉ dành cho cán bộ một cửa, chuyên viên và "
+                                      "lãnh đạo của cơ quan."))
+    try:
+        return view(request, *args, **kwargs)
+    except Http404:  # another agency's dossier does not exist for this user
+        return _error(request, 404, _("Không tìm thấy hồ sơ này trong phạm vi cơ quan của bạn."))
 
 
 def _field_errors(detail: Any) -> list[tuple[str, str]]:

@@ -509,3 +509,14 @@ def test_transfer_apology_and_payment_through_the_forms(queue_data, transfer_tar
     assert 'id="no-actions"' in text_of(clerk.get(f"/workbench/dossiers/{dossier.pk}/"))
     assert list(DossierEvent.objects.filter(dossier=dossier).values_list("action", flat=True)) == [
         "submit", "accept", "apologise", "request_payment", "confirm_payment", "transfer"]
+
+
+def test_a_page_is_in_one_language_whatever_the_browser_asks(queue_data):
+    """The workbench's texts are Vietnamese only (no English catalogue yet): an English browser still
+    gets Vietnamese labels, never Vietnamese text around English ones."""
+    client = browser_as("clerk_tuphap")
+    page = text_of(client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Chờ tiếp nhận" in page and "Awaiting" not in page and "Received" not in page
+    dossier = Dossier.objects.get(code=queue_data["online"])
+    page = text_of(client.get(f"/workbench/dossiers/{dossier.pk}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Đã tiếp nhận" in page and "Tiếp nhận" in page and ">Reject<" not in page
