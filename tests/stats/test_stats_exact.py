@@ -51,6 +51,7 @@ class World:
         self.staff_caller = ds.Caller.for_user(self.staff)
         self.applicant = User.objects.get(username="citizen1")
         self.applicant_caller = ds.Caller.for_user(self.applicant)
+        self.gateway_caller = ds.Caller(user=None, client_id="payment:test", is_payment_callback=True)
         self.offerings = list(Offering.objects.select_related("agency", "procedure"))
         self.agencies = list(Agency.objects.values_list("code", flat=True))
 
@@ -122,6 +123,8 @@ class World:
             Action.RESOLVE: {"result": "approved"},
             Action.RETURN: {"method": "counter"},
         }.get(action, {})
+        if action == Action.CONFIRM_PAYMENT and extra["method"] == "online":
+            kwargs["caller"] = self.gateway_caller  # online payments are confirmed by the gateway only
         if action == Action.WITHDRAW and not dossier.applicant_id:
             return  # counter dossiers are withdrawn at the counter: not modelled by the API
         getattr(ds, f"dossier_{action.value}")(**kwargs, **extra)
