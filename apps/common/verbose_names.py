@@ -26,6 +26,10 @@ APP_NAMES = {
     "audit": "Nhật ký kiểm tra",
     "dashboard": "Bảng điều khiển thống kê",
     "ops": "Vận hành",
+    "workbench": "Bàn làm việc một cửa",
+    "public": "Trang công khai",
+    "payments": "Thanh toán trực tuyến",
+    "identity": "Định danh điện tử (VNeID)",
 }
 
 # "app_label.ModelName": (singular, plural)
@@ -62,9 +66,13 @@ MODEL_NAMES = {
                                        "thủ tục có hồ sơ trực tuyến theo tháng"),
     "stats.StatProcedureMonth": ("số liệu thủ tục theo tháng", "số liệu thủ tục theo tháng"),
     "stats.StatProcedureBalance": ("số dư thủ tục đầu tháng", "số dư thủ tục đầu tháng"),
+    "stats.StatTransfer": ("hồ sơ chuyển xử lý", "hồ sơ chuyển xử lý"),
     "documents.DocumentMail": ("thư gửi biểu mẫu", "thư gửi biểu mẫu"),
     "audit.AuditEntry": ("mục nhật ký", "nhật ký kiểm tra"),
     "dashboard.IndicatorTarget": ("chỉ tiêu", "chỉ tiêu thống kê"),
+    "payments.Payment": ("khoản thanh toán", "khoản thanh toán"),
+    "payments.GatewayMessage": ("thông điệp cổng thanh toán", "thông điệp cổng thanh toán"),
+    "identity.CitizenIdentity": ("định danh công dân", "định danh công dân"),
 }
 
 # Field names shared by many models; a model's own entry in FIELD_NAMES wins.
@@ -98,6 +106,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
     "agencies.Agency": {"tier": "cấp", "parent": "cơ quan cấp trên", "path": "đường dẫn cây",
                         "successor": "cơ quan kế thừa"},
     "catalog.Procedure": {"fee": "phí, lệ phí (đồng)"},
+    "stats.StatTransfer": {"from_agency": "cơ quan chuyển", "to_agency": "cơ quan nhận"},
     "catalog.DocumentType": {"required": "bắt buộc"},
     "dossiers.Dossier": {
         "receiving_agency": "cơ quan tiếp nhận", "agency": "cơ quan xử lý", "version": "phiên bản",
@@ -133,6 +142,19 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
                          "ip": "địa chỉ IP"},
     "dashboard.IndicatorTarget": {"indicator": "chỉ số", "target_value": "chỉ tiêu"},
     "documents.DocumentMail": {"form": "biểu mẫu", "to_email": "gửi đến"},
+    "notifications.Notification": {"read_at": "đã đọc lúc"},
+    "payments.Payment": {"request_event": "yêu cầu nộp phí", "attempt": "lần thanh toán", "gateway": "cổng thanh toán",
+                         "txn_ref": "mã giao dịch", "token": "mã liên kết thanh toán", "amount": "số tiền (đồng)",
+                         "order_info": "nội dung thanh toán", "gateway_created_at": "thời điểm tạo tại cổng",
+                         "settled_at": "thời điểm kết thúc", "paid_at": "thời điểm thanh toán",
+                         "transaction_no": "số giao dịch của cổng", "bank_code": "mã ngân hàng",
+                         "response_code": "mã phản hồi", "last_checked_at": "lần đối soát gần nhất",
+                         "checks": "số lần đối soát"},
+    "payments.GatewayMessage": {"payment": "khoản thanh toán", "source": "nguồn", "txn_ref": "mã giao dịch",
+                                "fields": "tham số", "outcome": "kết quả", "received_at": "thời điểm nhận"},
+    "identity.CitizenIdentity": {"id_key": "số định danh (chuẩn hóa)", "verified": "đã xác thực",
+                                 "verified_at": "xác thực lúc", "issuer": "nhà cung cấp định danh",
+                                 "released_at": "giải phóng lúc"},
 }
 
 

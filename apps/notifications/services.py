@@ -30,7 +30,7 @@ from apps.common.i18n import in_language_of
 from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.payloads import event_payload
-from apps.dossiers.selectors import due_within_filter, overdue_filter
+from apps.dossiers.selectors import applicant_account_ids, due_within_filter, overdue_filter
 from apps.portal.selectors import change_feed
 
 from . import texts
@@ -73,6 +73,16 @@ def _status_notifications(event: DossierEvent) -> list[Notification]:
             key=f"status:{event.pk}:sms", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.SMS,
             recipient=dossier.applicant_phone, body=text[:SMS_MAX_CHARS], dossier=dossier,
         ))
+    # In the app: for each account whose "my dossiers" shows this dossier; nothing to deliver, so
+    # it is recorded as sent and waits in GET me/notifications/ until read.
+    rows += [
+        Notification(
+            key=f"status:{event.pk}:app:{user_id}", kind=NotificationKind.STATUS_CHANGE,
+            channel=NotificationChannel.APP, recipient=f"user:{user_id}", subject=texts.status_subject(dossier.code),
+            body=text, dossier=dossier, user_id=user_id, status=NotificationStatus.SENT, sent_at=event.at,
+        )
+        for user_id in applicant_account_ids(dossier)
+    ]
     return rows
 
 
@@ -230,3 +240,25 @@ def notifications_send_pending(*, limit: int = 1000, now: datetime | None = None
                 report.sent += 1
             notification.save(update_fields=["status", "sent_at", "attempts", "next_attempt_at", "last_error"])
     return report
+
+
+# --- the applicant's in-app feed ----------------------------------------------------------------
+
+
+def notification_mark_read(*, user: User, notification_id: int, now: datetime | None = None) -> Notification | None:
+    """Mark one of the user's in-app notifications read (again: a no-op); None if it is not theirs."""
+    from .selectors import applicant_notifications
+
+    with transaction.atomic():
+        notification = applicant_notifications(user).select_for_update(of=("self",)).filter(pk=notification_id).first()
+        if notification is not None and notification.read_at is None:
+            notification.read_at = _now(now)
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark every unread in-app notification of the user read; returns how many were unread."""
+    from .selectors import applicant_notifications
+
+    return applicant_notifications(user, unread=True).update(read_at=_now(now))

@@ -158,14 +158,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict
         with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock(), transaction.atomic():
             from apps.accounts.models import User
             from apps.accounts.tokens import token_for
-            from apps.catalog.selectors import forget_catalog_cache
             from apps.portal.models import PortalKey
-            from apps.workcalendar.selectors import forget_working_calendar
+            from tests.conftest import forget_process_caches
 
-            # Module-scoped: runs before the autouse per-test reset, so drop what an earlier test cached
-            # (offerings whose rows that test's rollback or flush removed).
-            forget_catalog_cache()
-            forget_working_calendar()
+            # Module-scoped: it runs before the per-test cache clearing, and the test before it
+            # (another module) may have left catalogue rows of its rolled-back transaction cached.
+            forget_process_caches()
             call_command("load_demo", "--no-tokens", stdout=io.StringIO())
             PortalKey.objects.create(key_id=PORTAL_KEY_ID, secret=PORTAL_SECRET, name="fuzz")
             _make_dossiers()

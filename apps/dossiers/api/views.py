@@ -24,12 +24,14 @@ from apps.common.numbers import bounded_int
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from apps.ops.context import note_dossier
+from apps.public.links import lookup_page_url
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import DOSSIER_ACTIONS, Action, Status
 
 from .. import services
 from ..actions import ACTIONS
 from ..models import ACTIVE_STATUSES, Channel, Dossier
+from ..paging import DossierQueuePagination
 from ..selectors import (
     applicant_dossiers,
     dossier_documents,
@@ -209,7 +211,7 @@ class DossierListCreateView(AuditedReadMixin, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser]
     filterset_class = DossierFilter
-    cursor_ordering = ("due_at", "id")
+    pagination_class = DossierQueuePagination  # soonest due first, undated (not yet received) last
 
     def get_permissions(self):
         # The queue is staff's; filing (POST) is judged by the service (applicants and the portal only).
@@ -405,7 +407,7 @@ class DossierReceiptView(AuditedReadMixin, APIView):
                 "received_by": dossier.received_by.full_name if dossier.received_by else None,
                 "fee": str(dossier.procedure.fee),
                 "documents": documents,
-                "lookup_url": f"/api/v1/lookup/{dossier.code}/?id_number=<số giấy tờ>",
+                "lookup_url": lookup_page_url(dossier.code),  # the citizens' page the receipt's QR opens
             }
         )
 
