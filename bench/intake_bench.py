@@ -24,7 +24,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -41,7 +40,6 @@ from zoneinfo import ZoneInfo
 
 from _common import (
     HOST,
-    ROOT,
     BenchError,
     add_pg_arguments,
     django_env,
@@ -51,9 +49,11 @@ from _common import (
     pg_connect,
     record,
     recreate_database,
+    start_gunicorn,
+    stop_gunicorn,
+    wait_until_serving,
 )
 
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 TARGET_RATIO = 0.30
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -139,46 +139,6 @@ with CaptureQueriesContext(connection) as warm:
 assert response.status_code == 201, response.content
 print(json.dumps({"queries": len(warm), "sql": [q["sql"][:160] for q in warm.captured_queries]}))
 """
-
-
-def start_gunicorn(env: dict[str, str], workers: int, port: int, log_path: Path) -> subprocess.Popen:
-    with open(log_path, "wb") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [GUNICORN, "config.wsgi:application", "-w", str(workers), "-b", f"{HOST}:{port}",
-             "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning", "--backlog", "2048"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-
-def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"gunicorn exited ({process.returncode}):\n{log_path.read_text()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/api/v1/bench-ping/")
-            if conn.getresponse().status == 404:  # the API's problem-JSON catch-all: Django is up
-                conn.close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
-
-
-def stop_gunicorn(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
 
 
 # --- the API load ------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from apps.portal import signing
+from apps.portal.auth import request_target
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
@@ -69,7 +70,8 @@ class PortalSigningApp:
         if environ.pop("HTTP_" + SIGN_HEADER.upper().replace("-", "_"), None):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
-            path = WSGIRequest({**environ, "wsgi.input": io.BytesIO(body)}).get_full_path()
+            # Sign the request target as sent (werkzeug's environ carries it raw, like gunicorn's).
+            path = request_target(WSGIRequest({**environ, "wsgi.input": io.BytesIO(body)}))
             headers = signing.signed_headers(
                 key_id=PORTAL_KEY_ID, secret=PORTAL_SECRET, method=environ["REQUEST_METHOD"], path=path, body=body
             )
