@@ -25,6 +25,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     401: "No credentials, or invalid or expired ones (`WWW-Authenticate` names the scheme).",
     403: "Authenticated, but this role or agency scope may not do this.",
     404: "No such object, or not one the caller may see.",
+    410: "Gone: the link has expired.",
     409: "The dossier's state does not allow this (`allowed_actions`), or a concurrent change won.",
     412: "`If-Match` does not match the dossier's current ETag.",
     413: "The request body is larger than the server accepts.",

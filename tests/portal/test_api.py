@@ -60,7 +60,7 @@ def test_bad_base64_and_fake_file_type(signed, demo, media_root):
     assert response.json()["errors"][0]["field"] == "documents[0].content_base64"
     exe = body()
     exe["documents"][0]["content_base64"] = base64.b64encode(b"MZ\x90\x00" + b"\x00" * 100).decode()
-    response = signed("POST", SUBMIT, exe)
+    response = signed("POST", SUBMIT, exe, headers={"Accept-Language": "en"})
     assert response.status_code == 400 and "allowed" in response.json()["detail"]
     assert not list(media_root.rglob("*.*"))
 

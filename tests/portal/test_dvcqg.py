@@ -62,7 +62,7 @@ def full_history():
     services.dossier_supplement(dossier_id=dossier.pk, caller=clerk, note="Đã bổ sung")
     services.dossier_request_payment(dossier_id=dossier.pk, caller=clerk, amount=200000,
                                      items=[{"name": "Lệ phí cấp phiếu", "amount": "200000"}])
-    services.dossier_confirm_payment(dossier_id=dossier.pk, caller=clerk, method="online", reference="VNPAY-1")
+    services.dossier_confirm_payment(dossier_id=dossier.pk, caller=clerk, method="counter", reference="BL-0001")
     services.dossier_resolve(dossier_id=dossier.pk, caller=specialist, result="approved",
                              documents=[check_upload("KQ", pdf("phieu-lltp.pdf"), field="KQ")])
     services.dossier_return(dossier_id=dossier.pk, caller=clerk, method="post", note="Gửi qua bưu điện")

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.roles import Role
 from apps.accounts.tokens import token_for
+from apps.common.fields import CharField
 from apps.common.throttling import LoginIpThrottle
 from onestop.errors import DomainError, ErrorCode
 from onestop.identity import normalise_id_number
@@ -28,8 +29,8 @@ TokensSerializer = inline_serializer("OidcTokens", {
 
 
 class CallbackSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=2048)
-    state = serializers.CharField(max_length=256)
+    code = CharField(max_length=2048)
+    state = CharField(max_length=256)
 
 
 def _not_configured(exc: Exception) -> DomainError:
