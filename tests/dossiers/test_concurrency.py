@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import pytest
