@@ -7,14 +7,18 @@ appended to it as one JSON line, so ``make bench`` can print one table over ever
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 HOST = "127.0.0.1"
 RESULTS_ENV = "BENCH_RESULTS"
 
@@ -100,6 +104,54 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+# --- gunicorn ----------------------------------------------------------------------------------
+
+
+def start_gunicorn(env: dict[str, str], workers: int, port: int, log_path: Path,
+                   arguments: list[str] | None = None) -> subprocess.Popen:
+    """gunicorn in its own session (so `stop_gunicorn` ends it and its workers); `arguments` replace
+    the bench defaults after the bind address."""
+    if arguments is None:
+        arguments = ["-w", str(workers), "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
+                     "--backlog", "2048"]
+    with open(log_path, "wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [GUNICORN, "config.wsgi:application", "-b", f"{HOST}:{port}", *arguments],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"gunicorn exited ({process.returncode}):\n{log_path.read_text()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/api/v1/bench-ping/")
+            if conn.getresponse().status == 404:  # the API's problem-JSON catch-all: Django is up
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
+
+
+def stop_gunicorn(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
 
 
 # --- figures -----------------------------------------------------------------------------------
