@@ -402,7 +402,7 @@ DELTA_VALUES = "%(agency)s, %(procedure)s, %(day)s, 'online', %(level)s, 17, '19
 INSERT_DELTA = f"INSERT INTO stats_statdelta ({DELTA_COLUMNS}) VALUES ({DELTA_VALUES})"
 DOCUMENT_COLUMNS = ("dossier_id, document_type, stage, file, original_name, content_type, size, sha256, "
                     "uploaded_by_id, uploaded_at")
-DOCUMENT_VALUES = ("%(doc{i}_type)s, 'intake', %(doc{i}_file)s, %(doc{i}_type)s || '.pdf', 'application/pdf', "
+DOCUMENT_VALUES = ("%(doc{i}_type)s, 'intake', %(doc{i}_file)s, %(doc{i}_name)s, 'application/pdf', "
                    "%(doc{i}_size)s, %(doc{i}_sha)s, %(applicant)s, %(now)s")
 IDEMPOTENCY_COLUMNS = "client, key, request_hash, dossier_id, response_status, created_at"
 INSERT_IDEMPOTENCY = (f"INSERT INTO dossiers_idempotencyrecord ({IDEMPOTENCY_COLUMNS}) VALUES "
@@ -499,7 +499,7 @@ def run_raw(args: argparse.Namespace, count: int, concurrency: int, one_statemen
                     name = f"{uuid.uuid4().hex[:12]}-{sha[:16]}.pdf"
                     with open(file_root / name, "wb") as out:
                         out.write(content)
-                    values.update({f"doc{i}_type": f"D{i}", f"doc{i}_file": f"raw/{name}",
+                    values.update({f"doc{i}_type": f"D{i}", f"doc{i}_file": f"raw/{name}", f"doc{i}_name": f"D{i}.pdf",
                                    f"doc{i}_size": len(content), f"doc{i}_sha": sha})
                 try:
                     if one_statement:  # autocommit: the statement is its own transaction
@@ -724,9 +724,9 @@ def main(argv: list[str] | None = None) -> int:
             spread_mp, spread_json = api[(kind, "spread multipart")], api[(kind, "spread JSON")]
             hot_mp = api[(kind, "hot multipart")]
             figures = [
-                ("multipart spread / raw SQL rate", spread_mp.rate / raw[("multipart", False)], TARGET_RATIO,
+                ("multipart spread / raw SQL rate", spread_mp.rate / (raw[("multipart", False)] or 1), TARGET_RATIO,
                  f"{spread_mp.rate:.0f}/s vs raw {raw[('multipart', False)]:.0f}/s"),
-                ("JSON-only spread / raw SQL rate", spread_json.rate / raw[("JSON", False)], TARGET_RATIO,
+                ("JSON-only spread / raw SQL rate", spread_json.rate / (raw[("JSON", False)] or 1), TARGET_RATIO,
                  f"{spread_json.rate:.0f}/s vs raw {raw[('JSON', False)]:.0f}/s"),
                 ("hot agency / spread (multipart)", hot_mp.rate / spread_mp.rate if spread_mp.rate else 0.0, TARGET_HOT,
                  f"{hot_mp.rate:.0f}/s vs {spread_mp.rate:.0f}/s"),

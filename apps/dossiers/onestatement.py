@@ -24,6 +24,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
@@ -92,6 +93,11 @@ def _columns(model: type[models.Model], rows: list[models.Model]) -> list[models
     return columns
 
 
+@lru_cache(maxsize=256)
+def _cast(f: models.Field) -> str:
+    return f.cast_db_type(connection)
+
+
 def _cell(f: models.Field, row: models.Model, placeholder: str) -> tuple[str, list[Any]]:
     """SQL for one value, typed by its column (VALUES rows under INSERT … SELECT need the casts)."""
     if isinstance(f, models.JSONField):
@@ -100,7 +106,7 @@ def _cell(f: models.Field, row: models.Model, placeholder: str) -> tuple[str, li
             return f"replace(%s, %s, {_CODE})::jsonb", [text, placeholder]
         return "%s::jsonb", [text]
     value = f.get_db_prep_save(f.pre_save(row, add=True), connection)
-    db_type = f.cast_db_type(connection)
+    db_type = _cast(f)
     if isinstance(value, str) and placeholder in value:
         return f"replace(%s, %s, {_CODE})::{db_type}", [value, placeholder]
     return f"%s::{db_type}", [value]
