@@ -145,10 +145,10 @@ print(json.dumps({u: str(token_for(User.objects.get(username=u)).access_token) f
 # One submission in-process as a request sends it (JWT, Idempotency-Key, two PDFs): every SQL
 # statement captured, and whether a transaction block was open around it (then BEGIN and COMMIT
 # are round trips of their own, and SAVEPOINT/RELEASE for a nested block).
-COUNT_QUERIES = """
+# A signed-in applicant's client (a JWT as the login endpoint issues it) and a multipart submission
+# with two PDFs and an Idempotency-Key; `%r` is the PDF, LABEL names the keys.
+CLIENT = """
 import json
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 from apps.accounts.models import User
@@ -160,11 +160,20 @@ def submit(client, n):
     for code in ("TKLLTP", "CCCD"):
         data[code] = SimpleUploadedFile(code + ".pdf", PDF + b"%%" + str(n).encode() + code.encode() + b"\\n",
                                         content_type="application/pdf")
-    return client.post("/api/v1/dossiers/", data, format="multipart", HTTP_IDEMPOTENCY_KEY=f"count-{n}")
+    return client.post("/api/v1/dossiers/", data, format="multipart", HTTP_IDEMPOTENCY_KEY=f"{LABEL}-{n}")
 
 client = APIClient(SERVER_NAME="127.0.0.1")
 token = token_for(User.objects.get(username="citizen1")).access_token
 client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+"""
+
+# One submission in-process as a request sends it: every SQL statement captured, and whether a
+# transaction block was open around it (then BEGIN and COMMIT are round trips of their own, and
+# SAVEPOINT/RELEASE for a nested block).
+COUNT_QUERIES = CLIENT + """
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+LABEL = "count"
 submit(client, 0)  # warm: calendar, catalogue caches, connection
 blocks = []
 def watch(execute, sql, params, many, context):
@@ -179,24 +188,10 @@ print(json.dumps({"queries": len(sql), "auth": auth, "transaction_block": any(bl
                   "sql": [s[:160] for s in sql]}))
 """
 
-PROFILE = """
-import cProfile, io, json, pstats
-from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
-from apps.accounts.models import User
-from apps.accounts.tokens import token_for
-
-PDF = %r
-def submit(client, n):
-    data = {"payload": json.dumps({"agency": "000.00.17.H29", "procedure": "2.000488"})}
-    for code in ("TKLLTP", "CCCD"):
-        data[code] = SimpleUploadedFile(code + ".pdf", PDF + b"%%" + str(n).encode() + code.encode() + b"\\n",
-                                        content_type="application/pdf")
-    return client.post("/api/v1/dossiers/", data, format="multipart", HTTP_IDEMPOTENCY_KEY=f"profile-{n}")
-
-client = APIClient(SERVER_NAME="127.0.0.1")
-token = token_for(User.objects.get(username="citizen1")).access_token
-client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+# Where the Python time of a submission goes (in-process: no HTTP parsing by the server).
+PROFILE = CLIENT + """
+import cProfile, io, pstats
+LABEL = "profile"
 submit(client, -1)
 profile = cProfile.Profile()
 profile.enable()
