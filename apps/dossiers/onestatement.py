@@ -23,9 +23,10 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
@@ -93,46 +94,48 @@ def _columns(model: type[models.Model], rows: list[models.Model]) -> list[models
     return columns
 
 
-@lru_cache(maxsize=256)
-def _cast(f: models.Field) -> str:
-    return f.cast_db_type(connection)
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
-def _cell(f: models.Field, row: models.Model, placeholder: str) -> tuple[str, list[Any]]:
-    """SQL for one value, typed by its column (VALUES rows under INSERT … SELECT need the casts)."""
-    if isinstance(f, models.JSONField):
-        text = json.dumps(getattr(row, f.attname), cls=f.encoder)
-        if placeholder in text:
-            return f"replace(%s, %s, {_CODE})::jsonb", [text, placeholder]
-        return "%s::jsonb", [text]
-    value = f.get_db_prep_save(f.pre_save(row, add=True), connection)
-    db_type = _cast(f)
-    if isinstance(value, str) and placeholder in value:
-        return f"replace(%s, %s, {_CODE})::{db_type}", [value, placeholder]
-    return f"%s::{db_type}", [value]
+def _rows_json(rows: list[models.Model], columns: list[models.Field]) -> str:
+    """The rows as one JSON array of {column: value}, values as the database takes them."""
+    items = []
+    for row in rows:
+        item = {}
+        for f in columns:
+            value = f.pre_save(row, add=True)
+            if not isinstance(f, models.JSONField):
+                value = f.get_db_prep_save(value, connection)
+            elif f.encoder is not None:  # the field's own encoder decides the stored form
+                value = json.loads(json.dumps(value, cls=f.encoder))
+            item[f.column] = value
+        items.append(item)
+    return json.dumps(items, default=_json_value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _insert(name: str, rows: list[models.Model], placeholder: str) -> tuple[str, list[Any]]:
+    """One INSERT for a run of rows of one model. The rows travel as one JSON parameter, turned
+    into typed records by jsonb_populate_recordset (the table's own row type: no casts, and a
+    short statement text with few parameters, which psycopg parses once and caches); the code's
+    placeholder is replaced wherever a row holds it, in text or inside JSON."""
     model = type(rows[0])
     for row in rows:  # a foreign key to a row given its id after the assignment (the dossier's)
         row._prepare_related_fields_for_save(operation_name="write_in_one_statement")
     columns = _columns(model, rows)
-    params: list[Any] = []
-    tuples = []
-    for row in rows:
-        cells = []
-        for f in columns:
-            sql, values = _cell(f, row, placeholder)
-            cells.append(sql)
-            params.extend(values)
-        tuples.append(f"({', '.join(cells)})")
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(f.column) for f in columns)
     sql = (
-        f"{name} AS (INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
-        f"SELECT * FROM (VALUES {', '.join(tuples)}) AS v WHERE EXISTS (SELECT 1 FROM new_code) "
+        f"{name} AS (INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, "
+        f"replace(%s, %s, {_CODE})::jsonb) WHERE EXISTS (SELECT 1 FROM new_code) "
         f"RETURNING {quote(model._meta.pk.column)})"
     )
-    return sql, params
+    return sql, [_rows_json(rows, columns), placeholder]
 
 
 def _runs(rows: list[models.Model]) -> list[list[models.Model]]:

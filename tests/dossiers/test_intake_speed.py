@@ -32,9 +32,11 @@ class StatementLog:
 
     def __init__(self) -> None:
         self.statements: list[tuple[str, bool]] = []
+        self.params: list[int] = []
 
     def __call__(self, execute, sql, params, many, context):
         self.statements.append((sql, connection.in_atomic_block or not connection.get_autocommit()))
+        self.params.append(len(params or ()))
         return execute(sql, params, many, context)
 
 
@@ -56,6 +58,13 @@ def test_a_submission_is_two_statements_and_no_transaction_block(demo, media_roo
     for table in ("dossiers_codecounter", "dossiers_dossier", "dossiers_dossierevent", "dossiers_dossierdocument",
                   "portal_outboxmessage", "stats_statdelta"):
         assert f"INSERT INTO {connection.ops.quote_name(table)}" in second or f"INSERT INTO {table}" in second, table
+    # Short and with few parameters, the same text for every submission of this shape: psycopg
+    # parses it once and caches it (its limits: 4096 characters, 50 parameters).
+    assert len(second) <= 4096 and log.params[1] <= 50, (len(second), log.params[1])
+    again = StatementLog()
+    with connection.execute_wrapper(again):
+        assert post_dossier(client, RECORD, key="counted-again")[0] == 201
+    assert again.statements[1][0] == second
 
 
 def test_every_row_arrives_with_the_code_and_the_ids(demo, media_root):
