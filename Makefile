@@ -9,8 +9,7 @@ RUN_ENV := DEBUG=true \
 	SECRET_KEY=dev-only-insecure-key-for-make-run \
 	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 \
 	CACHE_URL=locmem:// \
-	CELERY_TASK_ALWAYS_EAGER=true \
-	JWT_ACCESS_MINUTES=43200
+	CELERY_TASK_ALWAYS_EAGER=true
 
 .PHONY: install run test test-newer lint schema check-schema bench bench-full fuzz clean
 

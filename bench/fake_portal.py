@@ -164,26 +164,37 @@ class FakePortal:
                                headers.get(signing.SIGNATURE_HEADER, ""))
         )
 
+    def _fate(self) -> tuple[str, bool]:
+        """Count one request and decide how to misbehave: (mode, failing). Call with the lock held."""
+        self.requests += 1
+        mode = self.mode
+        failing = self.fail_next > 0 or mode == "error"
+        if self.fail_next > 0:
+            self.fail_next -= 1
+        if failing or mode == "drop":
+            self.refused_requests += 1
+        return mode, failing
+
+    def _misbehaved(self, handler: Any, mode: str, failing: bool, error: dict[str, Any]) -> bool:
+        """Drop the connection or answer `error_status` as told; True when the request is done."""
+        if mode == "drop" and not failing:
+            handler.close_connection = True
+            return True
+        if failing:
+            handler._json(self.error_status, error)
+            return True
+        return False
+
     def handle_sync(self, handler: Any, body: bytes) -> None:
         with self.lock:
-            self.requests += 1
-            mode = self.mode
-            failing = self.fail_next > 0 or mode == "error"
-            if self.fail_next > 0:
-                self.fail_next -= 1
+            mode, failing = self._fate()
             signature_ok = self._signature_ok(handler, body)
             if not signature_ok:
                 self.bad_signatures += 1
-            if failing or mode == "drop":
-                self.refused_requests += 1
         if not signature_ok:
             handler._json(401, {"error": "bad signature"})
             return
-        if mode == "drop" and not failing:
-            handler.close_connection = True
-            return
-        if failing:
-            handler._json(self.error_status, {"error": "told to fail"})
+        if self._misbehaved(handler, mode, failing, {"error": "told to fail"}):
             return
         try:
             messages = json.loads(body)["messages"]
@@ -226,6 +237,11 @@ def main() -> None:
     args = parser.parse_args()
     portal = FakePortal(key_id=args.key_id, secret=args.secret, host=args.host, port=args.port).start()
     print(f"fake portal listening: PORTAL_SYNC_URL={portal.url}", flush=True)
+    serve(portal)
+
+
+def serve(portal: FakePortal) -> None:
+    """Run until Ctrl-C, printing the counters every 10 s (the command-line fakes)."""
     try:
         while True:
             time.sleep(10)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from apps.ops.logging import logging_config as ops_logging_config
 
@@ -162,12 +163,19 @@ REST_FRAMEWORK = {
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
 
+# Tokens (apps/accounts/tokens.py): a change of a user's roles, scope, password or active state
+# ends their tokens at once; an access token is the longest anything revoked can live, so it is short.
+JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=15)
+if not 1 <= JWT_ACCESS_MINUTES <= 15:
+    raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be 1 to 15 (use the refresh token for longer sessions).")
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": False,
     "TOKEN_OBTAIN_SERIALIZER": "apps.accounts.tokens.RolesTokenObtainPairSerializer",
+    "ROTATE_REFRESH_TOKENS": True,  # done by our serializer, with reuse detection per sign-in
+    "TOKEN_REFRESH_SERIALIZER": "apps.accounts.tokens.TokenRefreshSerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -277,6 +285,22 @@ PORTAL_DRAIN_MAX_BATCHES = env.int("PORTAL_DRAIN_MAX_BATCHES", default=100_000) 
 PORTAL_SIGNATURE_MAX_SKEW = env.int("PORTAL_SIGNATURE_MAX_SKEW", default=300)  # seconds, inbound requests
 PORTAL_MAX_DOCUMENTS = env.int("PORTAL_MAX_DOCUMENTS", default=20)  # base64 documents per portal submission
 PORTAL_OUTBOX_RETENTION_DAYS = env.int("PORTAL_OUTBOX_RETENTION_DAYS", default=30)  # delivered rows kept
+# Which adapter delivers the outbox (issue 21): "webhook" (signed POST to PORTAL_SYNC_URL) or "dvcqg",
+# the portal's own protocol: session login, then JSON service calls (apps/portal/dvcqg, README).
+PORTAL_TRANSPORT = env.str("PORTAL_TRANSPORT", default="webhook")
+if PORTAL_TRANSPORT not in ("webhook", "dvcqg"):
+    raise ImproperlyConfigured("PORTAL_TRANSPORT must be 'webhook' or 'dvcqg'")
+PORTAL_ADAPTER_URL = env.str("PORTAL_ADAPTER_URL", default="")  # empty: nothing is sent
+PORTAL_AUTH_ENDPOINT = env.str("PORTAL_AUTH_ENDPOINT", default="/mapi/login")
+PORTAL_SERVICE_ENDPOINT = env.str("PORTAL_SERVICE_ENDPOINT", default="/mapi/g")  # may contain {service}
+PORTAL_USERNAME = env.str("PORTAL_USERNAME", default="")
+PORTAL_PASSWORD = env.str("PORTAL_PASSWORD", default="")
+PORTAL_AGENCY_CODE = env.str("PORTAL_AGENCY_CODE", default="")  # MaDinhDanhDV / madonvi, e.g. 000.00.00.H29
+PORTAL_SESSION_SECONDS = env.int("PORTAL_SESSION_SECONDS", default=1800)  # how long the portal keeps a session
+PORTAL_SESSION_RENEW_MARGIN = env.int("PORTAL_SESSION_RENEW_MARGIN", default=120)  # renewed this much earlier
+PORTAL_SESSION_ERROR_CODES = env.list("PORTAL_SESSION_ERROR_CODES", default=["401", "403"])  # "log in again"
+PORTAL_FILE_URL_SECONDS = env.int("PORTAL_FILE_URL_SECONDS", default=3 * 24 * 3600)  # signed document links
+PORTAL_CATALOG_PULL_HOUR = env.int("PORTAL_CATALOG_PULL_HOUR", default=1)  # nightly LayDanhSachTTHC pull (dvcqg)
 
 # Notifications (apps/notifications): e-mail through Django's backend, SMS through an interface.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -300,6 +324,9 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
         },
         "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        "portal-catalog-pull": {
+            "task": "portal.pull_catalog", "schedule": crontab(minute=15, hour=PORTAL_CATALOG_PULL_HOUR),
+        },
         "notifications-status": {"task": "notifications.status_changes", "schedule": NOTIFY_STATUS_SECONDS},
         # Hourly during office hours, plus a nightly catch-all run before the offices open.
         "notifications-overdue-hourly": {
@@ -324,6 +351,9 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
 DOCUMENT_MAIL_MAX_ATTEMPTS = env.int("DOCUMENT_MAIL_MAX_ATTEMPTS", default=8)
 DOCUMENT_MAIL_RETRY_AFTER_SECONDS = env.int("DOCUMENT_MAIL_RETRY_AFTER_SECONDS", default=300)  # lost tasks, re-queued
+CELERY_BEAT_SCHEDULE["accounts-purge-refresh-families"] = {
+    "task": "accounts.purge_refresh_families", "schedule": crontab(minute=40, hour=2),
+}
 CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
     "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
 }

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     PROCEDURE_NOT_OFFERED = "procedure_not_offered"
     UNPROCESSABLE = "unprocessable"
     CONFLICT = "conflict"
+    KIOSK_RATING_NOT_ALLOWED = "kiosk_rating_not_allowed"
 
 
 class DomainError(Exception):

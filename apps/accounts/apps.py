@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI extension)
+        from . import (
+            schema,  # noqa: F401  (registers the OpenAPI extension)
+            signals,  # noqa: F401  (role and membership changes revoke tokens)
+        )

@@ -1,14 +1,21 @@
-"""Writes to accounts: applicant sign-up, staff creation, role and scope grants."""
+"""Writes to accounts: applicant sign-up, staff creation, role and scope grants.
+
+Every change of a user's roles, scope, password or active state revokes the user's tokens, whichever
+way it is made (these services, the admin, the ORM): models.py and signals.py see to it."""
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.agencies.models import Agency
 from onestop.text import nfc
 
 from .models import AgencyMembership, User
 from .roles import STAFF_ROLES, Role
+
+
+class UsernameTaken(Exception):
+    """Another account has this sign-in name, in any letter case (also when it won a race)."""
 
 
 def _grant_roles(user: User, roles: list[str]) -> None:
@@ -30,15 +37,22 @@ def applicant_register(
     email: str = "",
     phone: str = "",
 ) -> User:
-    user = User.objects.create_user(
-        username=username,
-        password=password,
-        email=email,
-        full_name=nfc(full_name),  # becomes the applicant name of their dossiers, searched in NFC
-        applicant_type=applicant_type,
-        id_number=id_number,
-        phone=phone,
-    )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                email=email,
+                full_name=nfc(full_name),  # becomes the applicant name of their dossiers, searched in NFC
+                applicant_type=applicant_type,
+                id_number=id_number,
+                phone=phone,
+            )
+    except IntegrityError as exc:
+        # The caller checked the name; a parallel sign-up with it (in any case) committed first.
+        if User.objects.filter(username__iexact=username).exists():
+            raise UsernameTaken(username) from exc
+        raise
     _grant_roles(user, [Role.APPLICANT])
     return user
 
@@ -65,6 +79,31 @@ def staff_create(
         user.is_superuser = True
         user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, roles: list[str]) -> None:
+    """Exactly these roles from now on (the user's tokens end: signals.py)."""
+    for role in roles:
+        Role(role)
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+    user.__dict__.pop("role_names", None)
+
+
+@transaction.atomic
+def membership_set(*, user: User, agency: Agency, include_subtree: bool = False, title: str = "") -> AgencyMembership:
+    """Grant or change the user's scope on one agency (the user's tokens end: signals.py)."""
+    membership, _ = AgencyMembership.objects.update_or_create(
+        user=user, agency=agency, defaults={"include_subtree": include_subtree, "title": title}
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, user: User, agency: Agency) -> bool:
+    """Take the user's scope on one agency away (the user's tokens end: signals.py)."""
+    deleted, _ = AgencyMembership.objects.filter(user=user, agency=agency).delete()
+    return bool(deleted)
 
 
 def is_staff_role(role: str) -> bool:

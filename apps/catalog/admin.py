@@ -23,8 +23,8 @@ class DocumentTypeInline(admin.TabularInline):
 
 @admin.register(Procedure)
 class ProcedureAdmin(ForgetCatalogCacheMixin, admin.ModelAdmin):
-    list_display = ("code", "name", "field", "online_level", "processing_days", "fee", "is_active")
-    list_filter = ("online_level", "is_active", "field")
+    list_display = ("code", "name", "field", "online_level", "service_class", "processing_days", "fee", "is_active")
+    list_filter = ("online_level", "service_class", "is_active", "field")
     search_fields = ("code", "name")
     inlines = [DocumentTypeInline]
 
@@ -37,7 +37,8 @@ class FieldAdmin(admin.ModelAdmin):
 
 @admin.register(Offering)
 class OfferingAdmin(ForgetCatalogCacheMixin, admin.ModelAdmin):
-    list_display = ("agency", "procedure", "online_level", "processing_days", "is_active")
-    list_filter = ("online_level", "is_active")
+    list_display = ("agency", "procedure", "online_level", "service_class", "processing_days", "is_active")
+    list_editable = ("service_class",)  # Decree 42/2022 class, set per offering
+    list_filter = ("online_level", "service_class", "is_active")
     search_fields = ("agency__code", "procedure__code", "procedure__name")
     raw_id_fields = ("agency", "procedure")

@@ -9,6 +9,17 @@ class OnlineLevel(models.IntegerChoices):
     FULL = 4, "Mức độ 4"
 
 
+class ServiceClass(models.TextChoices):
+    """Decree 42/2022/NĐ-CP: how much of a service runs online (replaces levels in new reporting).
+
+    Recorded per offering (and in the national catalogue per procedure), never derived from the
+    level: roughly level 4 ~ full and level 3 ~ partial, but the two are reported side by side."""
+
+    FULL = "full", "Toàn trình"
+    PARTIAL = "partial", "Một phần"
+    NONE = "none", "Không (thông tin, biểu mẫu)"
+
+
 class Field(models.Model):
     """Sector (lĩnh vực) a procedure belongs to."""
 
@@ -29,6 +40,10 @@ class Procedure(models.Model):
     name = models.CharField(max_length=500)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
     online_level = models.PositiveSmallIntegerField(choices=OnlineLevel.choices)
+    service_class = models.CharField(
+        max_length=8, choices=ServiceClass.choices, default=ServiceClass.NONE,
+        help_text="Decree 42/2022 class in the national catalogue; new offerings start from it.",
+    )
     processing_days = models.DecimalField(
         max_digits=6, decimal_places=2, help_text="Legal processing time in working days (0 = same day)."
     )
@@ -41,6 +56,7 @@ class Procedure(models.Model):
         ordering = ("code",)
         constraints = [
             models.CheckConstraint(condition=Q(online_level__gte=1, online_level__lte=4), name="procedure_level_1_4"),
+            models.CheckConstraint(condition=Q(service_class__in=ServiceClass.values), name="procedure_class_valid"),
             models.CheckConstraint(condition=Q(processing_days__gte=0), name="procedure_days_not_negative"),
             models.CheckConstraint(condition=Q(fee__gte=0), name="procedure_fee_not_negative"),
         ]
@@ -74,6 +90,10 @@ class Offering(models.Model):
     agency = models.ForeignKey("agencies.Agency", on_delete=models.CASCADE, related_name="offerings")
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="offerings")
     online_level = models.PositiveSmallIntegerField(choices=OnlineLevel.choices)
+    service_class = models.CharField(
+        max_length=8, choices=ServiceClass.choices, default=ServiceClass.NONE,
+        help_text="Decree 42/2022 class of this agency's online service: toàn trình / một phần / none.",
+    )
     # Provinces often shorten the legal time; null = the catalogue's processing_days.
     processing_days = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     valid_from = models.DateField(null=True, blank=True)
@@ -86,6 +106,7 @@ class Offering(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("agency", "procedure"), name="offering_unique_agency_procedure"),
             models.CheckConstraint(condition=Q(online_level__gte=1, online_level__lte=4), name="offering_level_1_4"),
+            models.CheckConstraint(condition=Q(service_class__in=ServiceClass.values), name="offering_class_valid"),
             models.CheckConstraint(
                 condition=Q(processing_days__isnull=True) | Q(processing_days__gte=0),
                 name="offering_days_not_negative",

@@ -12,10 +12,18 @@ Mapping: MaTTHC/TenTTHC → procedure code/name; MaLinhVuc/TenLinhVuc → field;
 (1–4, number or numeric text); ThoiHanGiaiQuyet → processing days (number, or text starting with
 one, e.g. "7 ngày làm việc"); LePhi → fee in VND (number or digits with separators; empty/"Không"
 = 0); ThanhPhanHoSo → document types (BatBuoc true/1/"1"/"có" = required); each agency of
-CoQuanThucHien offers the procedure at the record's level. An agency we do not know yet is created
-with the tier named by ``CapCoQuan`` on the agency or ``CapThucHien`` on the record (Tỉnh / Huyện
-/ Xã); without either it is an error, since the tier drives statistics. Everything then goes
-through `catalog_import`, so the import stays all-or-nothing and idempotent.
+CoQuanThucHien offers the procedure at the record's level and service class.
+
+Service class (Decree 42/2022): from ``DichVuCongTrucTuyen`` when present ("toàn trình" / "một
+phần" / "không", or full / partial / none), else from MucDo when its text names the class, as the
+portal now writes it ("Dịch vụ công trực tuyến toàn trình", "… một phần", "… cung cấp thông tin").
+Where the record gives a class but no level digit, the level follows the usual correspondence
+(full → 4, partial → 3, none → 2). Where it gives no class, the class is left as it is.
+
+An agency we do not know yet is created with the tier named by ``CapCoQuan`` on the agency or
+``CapThucHien`` on the record (Tỉnh / Huyện / Xã); without either it is an error, since the tier
+drives statistics. Everything then goes through `catalog_import`, so the import stays
+all-or-nothing and idempotent.
 """
 from __future__ import annotations
 
@@ -82,11 +90,33 @@ def _number(value: Any, where: str, *, integer_text: bool = False) -> str:
     return digits
 
 
-def _level(value: Any, where: str) -> int:
+CLASS_LEVEL = {"full": 4, "partial": 3, "none": 2}
+
+
+def service_class_of(record: dict[str, Any]) -> str | None:
+    """The Decree 42/2022 class a portal record names, or None."""
+    for value in (record.get("DichVuCongTrucTuyen"), record.get("MucDo")):
+        if value in (None, "") or isinstance(value, bool | int | float):
+            continue
+        words = _ascii(str(value)).strip()
+        if words in CLASS_LEVEL:
+            return words
+        if "toan trinh" in words:
+            return "full"
+        if "mot phan" in words:
+            return "partial"
+        if words == "khong" or "thong tin" in words:
+            return "none"
+    return None
+
+
+def _level(value: Any, where: str, service_class: str | None = None) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     match = re.search(r"[1-4]", str(value or ""))
     if match is None:
+        if service_class is not None:
+            return CLASS_LEVEL[service_class]
         raise _invalid(where, f"online level must be 1..4, got {value!r}")
     return int(match.group(0))
 
@@ -114,7 +144,9 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
         if not code or not name or not field_code:
             raise _invalid(where, "MaTTHC, TenTTHC and MaLinhVuc are required")
         fields.setdefault(field_code, {"code": field_code, "name": record.get("TenLinhVuc") or field_code})
-        level = _level(record.get("MucDo"), f"{where}.MucDo")
+        service_class = service_class_of(record)
+        level = _level(record.get("MucDo"), f"{where}.MucDo", service_class)
+        with_class = {"service_class": service_class} if service_class else {}
         documents = []
         for j, doc in enumerate(record.get("ThanhPhanHoSo") or []):
             if not isinstance(doc, dict) or not doc.get("Ma") or not doc.get("Ten"):
@@ -126,6 +158,7 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
             "fee": _number(record.get("LePhi"), f"{where}.LePhi", integer_text=True),
             "description": record.get("MoTa") or "",
             "documents": documents,
+            **with_class,
         })
         for j, agency in enumerate(record.get("CoQuanThucHien") or []):
             agency_where = f"{where}.CoQuanThucHien[{j}]"
@@ -139,6 +172,6 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
                                                  "to tell its tier")
                 agencies[agency_code] = {"code": agency_code, "name": agency.get("TenCoQuan") or agency_code,
                                          "tier": tier}
-            offerings.append({"agency": agency_code, "procedure": code, "online_level": level})
+            offerings.append({"agency": agency_code, "procedure": code, "online_level": level, **with_class})
     return {"fields": list(fields.values()), "agencies": list(agencies.values()), "procedures": procedures,
             "offerings": offerings}

@@ -16,7 +16,7 @@ from apps.agencies.models import Agency
 from apps.agencies.services import agency_save
 from onestop.errors import DomainError, ErrorCode
 
-from .models import DocumentType, Field, Offering, Procedure
+from .models import DocumentType, Field, Offering, Procedure, ServiceClass
 from .selectors import forget_catalog_cache
 
 
@@ -64,6 +64,12 @@ def _date(value: Any, where: str) -> date | None:
 def _level(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4:
         raise _invalid(where, f"online level must be 1..4, got {value!r}")
+    return value
+
+
+def _service_class(value: Any, where: str) -> str:
+    if value not in ServiceClass.values:
+        raise _invalid(where, f"service class must be one of {', '.join(ServiceClass.values)}, got {value!r}")
     return value
 
 
@@ -167,6 +173,9 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
                 "fee": _decimal(item.get("fee", 0), where + ".fee"),
                 "description": item.get("description", ""),
                 "is_active": bool(item.get("is_active", True)),
+                # Absent: kept as it is (an administrator may have set it), new rows get "none".
+                **({"service_class": _service_class(item["service_class"], where + ".service_class")}
+                   if item.get("service_class") is not None else {}),
             },
             "procedure",
             report,
@@ -192,10 +201,17 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
         if level > procedure.online_level:
             raise _invalid(where, "an agency cannot offer a procedure above its catalogue level")
         days = item.get("processing_days")
+        if item.get("service_class") is not None:
+            service_class = {"service_class": _service_class(item["service_class"], where + ".service_class")}
+        elif not Offering.objects.filter(agency=agency, procedure=procedure).exists():
+            service_class = {"service_class": procedure.service_class}  # a new offering starts from the catalogue's
+        else:
+            service_class = {}  # kept as it is (an administrator may have set it)
         _upsert(
             Offering,
             {"agency": agency, "procedure": procedure},
             {
+                **service_class,
                 "online_level": level,
                 "processing_days": None if days is None else _decimal(days, where + ".processing_days"),
                 "valid_from": _date(item.get("valid_from"), where + ".valid_from"),

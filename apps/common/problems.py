@@ -36,6 +36,7 @@ DOMAIN_STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
     ErrorCode.PROCEDURE_NOT_OFFERED: 422,
     ErrorCode.UNPROCESSABLE: 422,
+    ErrorCode.KIOSK_RATING_NOT_ALLOWED: 422,
 }
 
 # DRF's own exception codes, named the same way as our domain codes.

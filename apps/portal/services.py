@@ -55,7 +55,7 @@ def outbox_enqueue(*, dossier: Dossier, event: DossierEvent, writes: EventWrites
         event=event, dossier=dossier, kind="DongBoHoSoMC", payload=dossier_sync_payload(dossier, event)
     )
     writes.add(message)
-    if settings.PORTAL_SYNC_URL:
+    if sync_enabled():
         writes.on_commit(kick_drain)
     return message
 
@@ -82,9 +82,21 @@ def kick_drain() -> None:
                        exc_info=True)
 
 
+def sync_enabled() -> bool:
+    """Is an outbound transport configured? (PORTAL_TRANSPORT picks which; without its address the
+    outbox only fills up, e.g. `make run`.)"""
+    if settings.PORTAL_TRANSPORT == "dvcqg":
+        return bool(settings.PORTAL_ADAPTER_URL)
+    return bool(settings.PORTAL_SYNC_URL)
+
+
 def get_transport() -> Transport | None:
-    if not settings.PORTAL_SYNC_URL:
+    if not sync_enabled():
         return None
+    if settings.PORTAL_TRANSPORT == "dvcqg":
+        from .dvcqg.transport import DvcqgTransport
+
+        return DvcqgTransport.from_settings()
     return WebhookTransport(
         url=settings.PORTAL_SYNC_URL, key_id=settings.PORTAL_KEY_ID, secret=settings.PORTAL_SECRET,
         timeout=settings.PORTAL_TIMEOUT,
@@ -194,7 +206,7 @@ def outbox_replay(*, ids: Iterable[int] | None = None) -> int:
         queryset = queryset.filter(pk__in=list(ids))
     with transaction.atomic():
         count = queryset.update(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None)
-        if count and settings.PORTAL_SYNC_URL:
+        if count and sync_enabled():
             transaction.on_commit(kick_drain)
     logger.info("portal: %d dead messages replayed", count)
     return count

@@ -26,3 +26,13 @@ def drain_outbox() -> dict:
 def purge_outbox() -> int:
     """Forget delivered rows after PORTAL_OUTBOX_RETENTION_DAYS (the events themselves stay)."""
     return outbox_purge_delivered(older_than=timedelta(days=settings.PORTAL_OUTBOX_RETENTION_DAYS))
+
+
+@shared_task(name="portal.pull_catalog", ignore_result=True)
+def pull_catalog() -> dict:
+    """Nightly (beat): the portal's catalogue through `catalog_import`; only with PORTAL_TRANSPORT=dvcqg."""
+    if settings.PORTAL_TRANSPORT != "dvcqg" or not settings.PORTAL_ADAPTER_URL:
+        return {"disabled": True}
+    from .dvcqg.catalog import catalog_pull
+
+    return catalog_pull().as_dict()

@@ -1,8 +1,8 @@
 """How outbox messages reach the portal: an adapter with one method, `send(messages)`.
 
 The default adapter is a signed webhook: one POST per batch to ``PORTAL_SYNC_URL`` (batch protocol
-below). The portal's session-login JSON service calls (DESIGN.md section 7) would be a second
-adapter with the same `send`; it is not written yet.
+below). The portal's own session-login JSON service calls (DESIGN.md section 7) are the second
+adapter with the same `send`: apps/portal/dvcqg/ (``PORTAL_TRANSPORT=dvcqg``).
 
 Batch protocol (what the fake portal in bench/fake_portal.py implements)::
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.dossiers.models import Dossier
+from apps.dossiers.models import Channel, Dossier
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import FINISHED, Status
 
@@ -26,6 +26,16 @@ def finished_at(dossier: Dossier) -> datetime | None:
     if dossier.status == Status.REJECTED:
         return dossier.closed_at
     return None
+
+
+#: Filed where the applicant stood at a counter (or sent it by post): the kiosk is their way to rate.
+KIOSK_CHANNELS = (Channel.COUNTER, Channel.POST)
+
+
+def kiosk_may_rate(dossier: Dossier) -> bool:
+    """Staff never pre-empt an applicant's own rating: the kiosk rates counter and post dossiers, and
+    those whose applicant has no account (e.g. filed through the national portal)."""
+    return dossier.channel in KIOSK_CHANNELS or dossier.applicant_id is None
 
 
 def _check_values(level: str, criteria: dict[str, str]) -> None:
@@ -48,10 +58,18 @@ def rating_give(
     criteria: dict[str, str] | None = None,
     comment: str = "",
 ) -> Rating:
-    """The caller has already established who may rate (the applicant, or a clerk at the kiosk)."""
+    """The caller has already established who may rate (the applicant, or a clerk at the kiosk);
+    a kiosk rating is refused on a dossier its applicant rates online (`kiosk_may_rate`)."""
     criteria = criteria or {}
     _check_values(level, criteria)
     dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier_id)
+    if source == Source.KIOSK and not kiosk_may_rate(dossier):
+        raise DomainError(
+            "This dossier was filed online by an applicant with an account: they rate it themselves, "
+            "not at the kiosk.",
+            code=ErrorCode.KIOSK_RATING_NOT_ALLOWED,
+            extra={"channel": dossier.channel},
+        )
     if dossier.status not in FINISHED:
         raise DomainError(
             f"A dossier can be rated once it is resolved, returned or rejected; it is '{dossier.status}'.",

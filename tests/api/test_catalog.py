@@ -113,3 +113,77 @@ def test_import_catalog_command_is_idempotent(tmp_path, demo_catalog_data):
     assert json.loads(out1.getvalue())["created"]["procedure"] == 6
     second = json.loads(out2.getvalue())
     assert second["created"] == {} and second["updated"] == {}
+
+
+# --- Decree 42/2022 service classes ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_service_class_is_exposed_and_filterable(api, demo):
+    offering = api.get("/api/v1/offerings/?procedure=2.000488").json()["results"][0]
+    assert (offering["online_level"], offering["service_class"]) == (4, "partial")  # recorded, not derived
+    full = api.get("/api/v1/offerings/?service_class=full").json()["results"]
+    assert {(r["agency"], r["procedure"]) for r in full} == {
+        ("000.31.01.H29", "1.001193"), ("000.00.12.H29", "2.001610")}
+    assert all(r["service_class"] == "full" for r in full)
+    partial_at_level_3 = api.get("/api/v1/offerings/?service_class=partial&online_level=3").json()["results"]
+    assert {r["procedure"] for r in partial_at_level_3} == {"1.001193", "1.000894", "1.009994"}
+    procedure = api.get("/api/v1/procedures/1.001193/").json()
+    assert procedure["service_class"] == "full"
+    none = {p["code"] for p in api.get("/api/v1/procedures/?service_class=none").json()["results"]}
+    assert none == {"2.000815"}
+
+
+@pytest.mark.django_db
+def test_service_class_filter_rejects_unknown_values(api, demo):
+    for url in ("/api/v1/offerings/?service_class=level4", "/api/v1/procedures/?service_class=FULL"):
+        response = api.get(url)
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "service_class"
+
+
+@pytest.mark.django_db
+def test_import_sets_keeps_and_inherits_service_classes(demo_catalog_data):
+    catalog_import(data=demo_catalog_data)
+    assert Offering.objects.get(agency__code="000.31.01.H29", procedure__code="1.000894").service_class == "partial"
+    # An administrator reclassifies an offering; an import that does not name its class keeps it.
+    Offering.objects.filter(agency__code="000.31.01.H29", procedure__code="1.000894").update(service_class="full")
+    report = catalog_import(data=demo_catalog_data)
+    assert not report.changed
+    assert Offering.objects.get(agency__code="000.31.01.H29", procedure__code="1.000894").service_class == "full"
+    # An import that names it wins.
+    demo_catalog_data["offerings"][1]["service_class"] = "none"
+    assert catalog_import(data=demo_catalog_data).updated == {"offering": 1}
+    assert Offering.objects.get(agency__code="000.31.01.H29", procedure__code="1.000894").service_class == "none"
+
+
+@pytest.mark.django_db
+def test_import_refuses_an_unknown_service_class_and_loads_nothing(demo_catalog_data):
+    demo_catalog_data["offerings"][0]["service_class"] = "level4"
+    with pytest.raises(DomainError) as caught:
+        catalog_import(data=demo_catalog_data)
+    assert caught.value.field == "offerings[0].service_class"
+    assert Procedure.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_an_unknown_service_class(demo):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Offering.objects.filter(procedure__code="1.001193").update(service_class="level4")
+
+
+@pytest.mark.django_db
+def test_admin_edits_an_offerings_service_class(demo, admin_client):
+    offering = Offering.objects.get(agency__code="000.31.01.H29", procedure__code="2.000815")
+    page = admin_client.get("/admin/catalog/offering/")
+    assert b'name="form-0-service_class"' in page.content  # editable right in the list
+    response = admin_client.get(f"/admin/catalog/offering/{offering.pk}/change/")
+    assert b'name="service_class"' in response.content
+    data = {"agency": offering.agency_id, "procedure": offering.procedure_id, "online_level": offering.online_level,
+            "service_class": "partial", "processing_days": "", "valid_from": "", "valid_to": "", "is_active": "on"}
+    response = admin_client.post(f"/admin/catalog/offering/{offering.pk}/change/", data)
+    assert response.status_code == 302
+    offering.refresh_from_db()
+    assert offering.service_class == "partial"

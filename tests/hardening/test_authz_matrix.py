@@ -58,6 +58,7 @@ from apps.dossiers import services
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.uploads import check_upload
 from apps.portal import signing
+from apps.portal.files import document_token
 from apps.portal.models import PortalKey
 from apps.ratings.models import Rating, Source
 from apps.ratings.services import rating_give
@@ -135,6 +136,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "portal/changes/"):                                 "401 401 401 401 401 401 401 401 401 200 401",
     ("GET",  "portal/catalog/"):                                 "401 401 401 401 401 401 401 401 401 200 401",
     ("GET",  "portal/health/"):                                  "200 200 200 200 200 200 200 200 200 200 200",
+    # a signed, expiring link is its own credential (the portal fetches documents with it)
+    ("GET",  "portal/files/<str:token>/"):                       "200 200 200 200 200 200 200 200 200 200 200",
     # outside /api/v1/
     ("GET",  "/api/schema/"):                                    "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "/api/docs/"):                                      "200 200 200 200 200 200 200 200 200 200 200",
@@ -210,11 +213,17 @@ def _build_world() -> World:
     of_b = services.dossier_submit(caller=services.Caller.for_user(users["appB"]),
                                    request=intake(person(users["appB"]), BIRTH, BIRTH_DOCS)).dossier
     dossiers["B@Y"] = services.dossier_accept(dossier_id=of_b.pk, caller=services.Caller.for_user(users["clkY"]))
-    counter = intake(services.ApplicantData(**NEW_APPLICANT), RECORD, RECORD_DOCS)
-    registered = services.dossier_register(caller=clerk, request=counter, channel="counter").dossier
+    def counter_request() -> services.IntakeRequest:
+        return intake(services.ApplicantData(**NEW_APPLICANT), RECORD, RECORD_DOCS)
+
+    registered = services.dossier_register(caller=clerk, request=counter_request(), channel="counter").dossier
     dossiers["counter@X"] = services.dossier_request_supplement(
         dossier_id=registered.pk, caller=clerk, reason="Thiếu giấy tờ", items=["CCCD"])
     dossiers["A@X"] = dossiers["received"]
+    # The kiosk rates counter dossiers (an online one's applicant rates it themselves).
+    dossiers["counter_resolved"] = services.dossier_resolve(
+        dossier_id=services.dossier_register(caller=clerk, request=counter_request(), channel="counter").dossier.pk,
+        caller=specialist, result="approved")
     tokens = {role: str(token_for(user).access_token) for role, user in users.items()}
     return World(
         dossiers=dossiers,
@@ -335,7 +344,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         "POST", f"{V1}dossiers/{w.pk('resolved')}/rating/", {"level": "very_satisfied"}),
     ("GET", "ratings/"): lambda w: _get(f"{V1}ratings/"),
     ("POST", "ratings/kiosk/"): lambda w: _json("POST", f"{V1}ratings/kiosk/", {
-        "code": w.code("resolved"), "id_number": w.users["appA"].id_number, "level": "satisfied"}),
+        "code": w.code("counter_resolved"), "id_number": NEW_APPLICANT["id_number"], "level": "satisfied"}),
     ("GET", "stats/summary/"): lambda w: _get(f"{V1}stats/summary/?{STATS_PERIOD}"),
     ("GET", "stats/breakdown/"): lambda w: _get(f"{V1}stats/breakdown/?{STATS_PERIOD}&by=agency"),
     ("GET", "stats/summary.csv"): lambda w: _get(f"{V1}stats/summary.csv?{STATS_PERIOD}"),
@@ -351,6 +360,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "portal/changes/"): lambda w: _get(f"{V1}portal/changes/?limit=5"),
     ("GET", "portal/catalog/"): lambda w: _get(f"{V1}portal/catalog/"),
     ("GET", "portal/health/"): lambda w: _get(f"{V1}portal/health/"),
+    ("GET", "portal/files/<str:token>/"): lambda w: _get(f"{V1}portal/files/{document_token(w.document_id)}/"),
     ("GET", "/api/schema/"): lambda w: _get("/api/schema/"),
     ("GET", "/api/docs/"): lambda w: _get("/api/docs/"),
     ("GET", "/^api/"): lambda w: _get(f"{V1}no-such-endpoint/"),

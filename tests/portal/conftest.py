@@ -16,6 +16,7 @@ from apps.dossiers.uploads import check_upload
 from apps.portal import signing
 from apps.portal.models import PortalKey
 from bench.fake_portal import FakePortal
+from bench.fake_portal_dvcqg import FakeDvcqgPortal
 from tests.dossier_fixtures import RECORD, RECORD_DOCS, pdf
 
 KEY_ID = "portal-test"
@@ -72,6 +73,50 @@ def portal_settings(settings, fake_portal):
     settings.PORTAL_RETRY_BASE_SECONDS = 0.0
     settings.PORTAL_BATCH_SIZE = 10
     return settings
+
+
+@pytest.fixture
+def dvcqg_portal() -> Iterator[FakeDvcqgPortal]:
+    portal = FakeDvcqgPortal().start()
+    yield portal
+    portal.stop()
+
+
+@pytest.fixture
+def dvcqg_settings(settings, dvcqg_portal):
+    """The process's outbound settings pointed at the fake portal speaking the portal's protocol."""
+    for name, value in dvcqg_portal.settings().items():
+        setattr(settings, name, value)
+    settings.PORTAL_SYNC_URL = ""
+    settings.PORTAL_TIMEOUT = 2.0
+    settings.PORTAL_MAX_ATTEMPTS = 3
+    settings.PORTAL_RETRY_BASE_SECONDS = 0.0
+    settings.PORTAL_BATCH_SIZE = 10
+    return settings
+
+
+def adapter_env(kind: str, portal: FakePortal) -> dict[str, str]:
+    """The environment a worker process needs to deliver to `portal` with adapter `kind`."""
+    if kind == "dvcqg":
+        return {**portal.settings(), "PORTAL_SYNC_URL": ""}
+    return {"PORTAL_TRANSPORT": "webhook", "PORTAL_SYNC_URL": portal.url, "PORTAL_KEY_ID": OUT_KEY_ID,
+            "PORTAL_SECRET": OUT_SECRET}
+
+
+@pytest.fixture(params=["webhook", "dvcqg"])
+def adapter(request, settings) -> Iterator[tuple[str, FakePortal]]:
+    """Each adapter with its fake receiver, the process's settings pointed at it: ("webhook" |
+    "dvcqg", the fake). Tests using it hold for both transports."""
+    portal = (FakePortal(key_id=OUT_KEY_ID, secret=OUT_SECRET) if request.param == "webhook"
+              else FakeDvcqgPortal()).start()
+    for name, value in adapter_env(request.param, portal).items():
+        setattr(settings, name, value)
+    settings.PORTAL_TIMEOUT = 2.0
+    settings.PORTAL_MAX_ATTEMPTS = 3
+    settings.PORTAL_RETRY_BASE_SECONDS = 0.0
+    settings.PORTAL_BATCH_SIZE = 10
+    yield request.param, portal
+    portal.stop()
 
 
 # --- dossiers with history ---------------------------------------------------------------------

@@ -86,3 +86,34 @@ def test_mapping_of_loose_values():
     procedure = mapped["procedures"][0]
     assert (procedure["processing_days"], procedure["fee"]) == ("0.5", "1500000")
     assert mapped["agencies"] == [{"code": "NEW", "name": "NEW", "tier": "province"}]
+
+
+def test_service_class_from_the_portals_words(demo):
+    data = sample()
+    records = data["DanhSachTTHC"]
+    records[0]["MucDo"] = "Dịch vụ công trực tuyến toàn trình"  # the class instead of a level
+    records[1]["DichVuCongTrucTuyen"] = "Một phần"  # explicit, beside "Mức độ 3"
+    report = catalog_import(data=data)
+    assert report.changed
+    birth = Procedure.objects.get(code="1.001193")
+    assert (birth.online_level, birth.service_class) == (4, "full")
+    assert Offering.objects.get(procedure=birth, agency__code="000.31.01.H29").service_class == "full"
+    copy = Procedure.objects.get(code="2.002189")
+    assert (copy.online_level, copy.service_class) == (3, "partial")
+    assert set(Offering.objects.filter(procedure=copy).values_list("service_class", flat=True)) == {"partial"}
+    # A record without a class leaves the class as it was.
+    business = Procedure.objects.get(code="1.003583")
+    assert business.service_class == "none"
+    Offering.objects.filter(procedure=business).update(service_class="partial")
+    run()
+    assert set(Offering.objects.filter(procedure=business).values_list("service_class", flat=True)) == {"partial"}
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("Dịch vụ công trực tuyến toàn trình", "full"), ("DVC trực tuyến một phần", "partial"),
+    ("Dịch vụ cung cấp thông tin trực tuyến", "none"), ("Mức độ 4", None), (4, None), ("", None),
+])
+def test_service_class_words(words, expected):
+    from apps.catalog.portal_format import service_class_of
+
+    assert service_class_of({"MucDo": words}) == expected

@@ -2,7 +2,12 @@
 
 The worker runs `celery -A config worker -B` against this test's database; the fake portal runs
 in this process. Each test kills something at a bad moment and checks that the receiver ends with
-exactly one copy of every event, each dossier's events first received in order.
+exactly one copy of every event, each dossier's events first received in order. Every test runs
+for both adapters (`adapter`: the signed webhook, and the portal's own protocol, where the receiver
+drops repeats by MaHoSo + progress time).
+
+The worker's broker and cache are a redis-server of this module's own on a free port, never the
+shared one on 6379 (the Redis-stop test stops a second private one).
 """
 from __future__ import annotations
 
@@ -27,14 +32,12 @@ from apps.dossiers.models import DossierEvent
 from apps.portal.models import OutboxMessage, OutboxStatus
 from apps.portal.services import outbox_replay
 
-from .conftest import OUT_KEY_ID, OUT_SECRET, make_history
+from .conftest import adapter_env, make_history
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
-BROKER_DB = "redis://127.0.0.1:6379/13"
-CACHE_DB = "redis://127.0.0.1:6379/12"
 
 
 def free_port() -> int:
@@ -49,19 +52,52 @@ def database_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+class RedisServer:
+    """A redis-server of our own on a free loopback port (no persistence)."""
+
+    def __init__(self, directory: Path) -> None:
+        server = shutil.which("redis-server")
+        assert server, "redis-server is needed (it runs the suite's main Redis too)"
+        self.port = free_port()
+        self.command = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                        "--dir", str(directory)]
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        wait_until(lambda: _pings(client), 10, "the private Redis")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
 class Worker:
     """One `celery worker -B` process group; SIGKILL takes the pool children and beat with it."""
 
-    def __init__(self, *, portal_url: str, broker: str, log_dir: Path, **overrides: str) -> None:
+    def __init__(self, *, portal_env: dict[str, str], broker: str, cache: str, log_dir: Path,
+                 **overrides: str) -> None:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings_test",
             "DATABASE_URL": database_url(),
-            "REDIS_URL": CACHE_DB,
+            "REDIS_URL": cache,
             "CELERY_BROKER_URL": broker,
-            "PORTAL_SYNC_URL": portal_url,
-            "PORTAL_KEY_ID": OUT_KEY_ID,
-            "PORTAL_SECRET": OUT_SECRET,
+            **portal_env,
             "PORTAL_MAX_ATTEMPTS": "3",
             "PORTAL_RETRY_BASE_SECONDS": "0.2",
             "PORTAL_RETRY_MAX_SECONDS": "1",
@@ -116,20 +152,30 @@ class Worker:
 
 
 @pytest.fixture
-def worker_factory(transactional_db, fake_portal) -> Iterator[Callable[..., Worker]]:
+def fake_portal(adapter):
+    """The receiver of the adapter under test (the webhook's or the protocol's fake)."""
+    return adapter[1]
+
+
+@pytest.fixture
+def worker_factory(transactional_db, adapter, private_redis) -> Iterator[Callable[..., Worker]]:
+    kind, portal = adapter
     log_dir = Path(tempfile.mkdtemp(prefix="portal-worker-"))
     made: list[Worker] = []
-    redis.Redis.from_url(BROKER_DB).flushdb()
+    broker, cache = private_redis.url(0), private_redis.url(1)
+    redis.Redis.from_url(broker).flushdb()
+    redis.Redis.from_url(cache).flushdb()
 
-    def make(broker: str = BROKER_DB, **overrides: str) -> Worker:
-        worker = Worker(portal_url=fake_portal.url, broker=broker, log_dir=log_dir, **overrides)
+    def make(broker: str = broker, **overrides: str) -> Worker:
+        worker = Worker(portal_env=adapter_env(kind, portal), broker=broker, cache=cache, log_dir=log_dir,
+                        **overrides)
         made.append(worker)
         return worker
 
     yield make
     for worker in made:
         worker.kill()
-    redis.Redis.from_url(BROKER_DB).flushdb()
+    redis.Redis.from_url(broker).flushdb()
     if not os.environ.get("PORTAL_TEST_KEEP_LOGS"):  # set it to read the worker logs afterwards
         shutil.rmtree(log_dir, ignore_errors=True)
 
@@ -179,28 +225,21 @@ def test_worker_killed_mid_drain_loses_nothing(worker_factory, fake_portal, demo
 
 
 def test_redis_stopped_mid_drain_then_restarted(worker_factory, fake_portal, demo, media_root, tmp_path):
-    server = shutil.which("redis-server")
-    assert server, "redis-server is needed (it runs the suite's main Redis too)"
-    port = free_port()
-    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--dir", str(tmp_path)]
+    # The broker is a redis-server of this test's own (the shared one on 6379 is never stopped).
+    server = RedisServer(tmp_path)
 
-    def start_redis() -> subprocess.Popen:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=port)
-        wait_until(lambda: _pings(client), 10, "the private Redis")
-        return process
+    def start_redis() -> RedisServer:
+        return server.start()
 
     broker = start_redis()
     try:
         make_history(10, steps=3)  # 40 events
         # One batch per task: progress needs task messages, so it must stall while Redis is down.
-        worker = worker_factory(broker=f"redis://127.0.0.1:{port}/0", PORTAL_DRAIN_MAX_BATCHES="1",
+        worker = worker_factory(broker=server.url(0), PORTAL_DRAIN_MAX_BATCHES="1",
                                 PORTAL_DRAIN_SECONDS="0.3", PORTAL_BATCH_SIZE="4").start()
         fake_portal.configure(delay=0.05)
         wait_until(lambda: len(fake_portal.messages) >= 8, 60, "first deliveries", worker)
-        broker.kill()
-        broker.wait(10)
+        broker.stop()
         time.sleep(1.5)  # tasks already in the worker's hands finish
         stalled_at = len(fake_portal.messages)
         time.sleep(1.5)
@@ -212,8 +251,7 @@ def test_redis_stopped_mid_drain_then_restarted(worker_factory, fake_portal, dem
         worker.stop()
         assert_receiver_has_exactly_one_copy_in_order(fake_portal)
     finally:
-        broker.kill()
-        broker.wait(10)
+        broker.stop()
 
 
 def _pings(client: redis.Redis) -> bool:

@@ -61,23 +61,86 @@ def test_others_cannot_rate(finished, as_user, monkeypatch):
     assert Rating.objects.count() == 0
 
 
+def _finish(dossier_id, as_user, clock, accept=True):
+    if accept:
+        as_user("clerk_tuphap").post(f"/api/v1/dossiers/{dossier_id}/accept/", {}, format="json")
+    clock.set(2026, 11, 5, 9, 0)
+    resolved = as_user("specialist_tuphap").post(f"/api/v1/dossiers/{dossier_id}/resolve/", {"result": "approved"},
+                                                 format="json")
+    assert resolved.status_code == 200, resolved.json()
+    return dossier_id
+
+
+def _kiosk(client, code, id_number, level="satisfied"):
+    return client.post("/api/v1/ratings/kiosk/", {"code": code, "id_number": id_number, "level": level},
+                       format="json")
+
+
+@pytest.fixture
+def counter_finished(register, as_user, clock, media_root):
+    """A counter dossier registered by clerk_tuphap (received at once) and resolved; returns its id."""
+    clock.set(2026, 11, 2, 9, 0)
+    response = register()
+    assert response.status_code == 201, response.json()
+    return _finish(response.json()["id"], as_user, clock, accept=False)
+
+
 @pytest.mark.django_db
-def test_kiosk_rating_and_scoped_list(finished, as_user, monkeypatch):
-    monkeypatch.setattr("apps.ratings.services._now", lambda: Dossier.objects.get(pk=finished).resolved_at)
-    code = Dossier.objects.get(pk=finished).code
-    wrong = as_user("clerk_tuphap").post("/api/v1/ratings/kiosk/",
-                                         {"code": code, "id_number": "000000000000", "level": "satisfied"},
-                                         format="json")
-    assert wrong.status_code == 404
-    other_agency = as_user("clerk_xuanquan").post("/api/v1/ratings/kiosk/",
-                                                  {"code": code, "id_number": "001190012345", "level": "satisfied"},
-                                                  format="json")
-    assert other_agency.status_code == 404
-    ok = as_user("clerk_tuphap").post("/api/v1/ratings/kiosk/",
-                                      {"code": code, "id_number": "001190012345", "level": "satisfied"},
-                                      format="json")
+def test_kiosk_rating_and_scoped_list(counter_finished, as_user, monkeypatch):
+    dossier = Dossier.objects.get(pk=counter_finished)
+    monkeypatch.setattr("apps.ratings.services._now", lambda: dossier.resolved_at)
+    assert _kiosk(as_user("clerk_tuphap"), dossier.code, "000000000000").status_code == 404
+    assert _kiosk(as_user("clerk_xuanquan"), dossier.code, "001088000777").status_code == 404  # other agency
+    ok = _kiosk(as_user("clerk_tuphap"), dossier.code, "001088000777")
     assert ok.status_code == 201 and ok.json()["source"] == "kiosk"
     listed = as_user("leader_tuphap").get("/api/v1/ratings/", {"clerk": "clerk_tuphap"}).json()["results"]
-    assert [r["dossier"] for r in listed] == [code]
+    assert [r["dossier"] for r in listed] == [dossier.code]
     assert as_user("clerk_xuanquan").get("/api/v1/ratings/").json()["results"] == []
     assert as_user("citizen1").get("/api/v1/ratings/").status_code == 403  # staff only
+
+
+@pytest.mark.django_db
+def test_kiosk_never_pre_empts_the_applicants_own_rating(finished, as_user, monkeypatch):
+    """Found by the outside test: a clerk's kiosk rating of an online dossier made its applicant's 409."""
+    dossier = Dossier.objects.get(pk=finished)
+    assert dossier.channel == "online" and dossier.applicant.username == "citizen1"
+    monkeypatch.setattr("apps.ratings.services._now", lambda: dossier.resolved_at)
+    refused = _kiosk(as_user("clerk_tuphap"), dossier.code, "001190012345")
+    assert refused.status_code == 422
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "kiosk_rating_not_allowed" and refused.json()["channel"] == "online"
+    assert Rating.objects.count() == 0
+    own = _rate(as_user("citizen1"), finished)
+    assert own.status_code == 201 and own.json()["source"] == "online"
+
+
+@pytest.mark.django_db
+def test_kiosk_rates_post_dossiers(register, as_user, clock, media_root, monkeypatch):
+    clock.set(2026, 11, 2, 9, 0)
+    dossier_id = _finish(register(channel="post").json()["id"], as_user, clock, accept=False)
+    dossier = Dossier.objects.get(pk=dossier_id)
+    assert dossier.channel == "post"
+    monkeypatch.setattr("apps.ratings.services._now", lambda: dossier.resolved_at)
+    assert _kiosk(as_user("clerk_tuphap"), dossier.code, "001088000777").status_code == 201
+
+
+@pytest.mark.django_db
+def test_kiosk_rates_portal_dossiers_whose_applicant_has_no_account(as_user, clock, media_root, monkeypatch):
+    from apps.dossiers import services
+    from apps.dossiers.uploads import check_upload
+    from tests.dossier_fixtures import RECORD, RECORD_DOCS, pdf
+
+    clock.set(2026, 11, 2, 9, 0)
+    request = services.IntakeRequest(
+        agency_code=RECORD["agency"], procedure_code=RECORD["procedure"],
+        applicant=services.ApplicantData(applicant_type="citizen", name="Lê Văn Tám", id_number="001077000888"),
+        documents=[check_upload(code, pdf(f"{code}.pdf"), field=code) for code in RECORD_DOCS],
+    )
+    portal = services.Caller(user=None, client_id="portal:test", is_portal=True)
+    dossier = services.dossier_submit(caller=portal, request=request).dossier
+    assert dossier.channel == "portal" and dossier.applicant_id is None
+    _finish(dossier.pk, as_user, clock)
+    dossier.refresh_from_db()
+    monkeypatch.setattr("apps.ratings.services._now", lambda: dossier.resolved_at)
+    ok = _kiosk(as_user("clerk_tuphap"), dossier.code, "001077000888")
+    assert ok.status_code == 201, ok.json()

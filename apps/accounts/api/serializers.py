@@ -3,6 +3,8 @@ from rest_framework import serializers
 
 from ..models import AgencyMembership, ApplicantType, User
 
+USERNAME_TAKEN = "This username is taken."
+
 
 class MembershipSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -39,7 +41,7 @@ class ApplicantRegisterSerializer(serializers.Serializer):
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.", code="unique")
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
         return value
 
     def validate_password(self, value: str) -> str:

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,8 +13,8 @@ from apps.common.throttling import LOGIN_THROTTLES, SignupThrottle
 from ..models import AgencyMembership
 from ..permissions import IsStaffReader
 from ..selectors import agency_members, viewer_can_see_agency_private
-from ..services import applicant_register
-from .serializers import ApplicantRegisterSerializer, MeSerializer, StaffMemberSerializer
+from ..services import UsernameTaken, applicant_register
+from .serializers import USERNAME_TAKEN, ApplicantRegisterSerializer, MeSerializer, StaffMemberSerializer
 
 
 @extend_schema(tags=["accounts"], summary="The signed-in user, with roles and agency scope")
@@ -40,7 +40,10 @@ class ApplicantRegisterView(APIView):
     def post(self, request):
         serializer = ApplicantRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = applicant_register(**serializer.validated_data)
+        try:
+            user = applicant_register(**serializer.validated_data)
+        except UsernameTaken:  # lost a race: the same answer as a sequential duplicate
+            raise ValidationError({"username": [ErrorDetail(USERNAME_TAKEN, code="unique")]}) from None
         return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -71,6 +74,9 @@ class TokenObtainView(TokenObtainPairView):
     throttle_classes = LOGIN_THROTTLES
 
 
-@extend_schema(tags=["accounts"], summary="A new access token for a refresh token")
+@extend_schema(tags=["accounts"], summary="A new token pair for a refresh token (which is then spent)")
 class TokenRefreshView(SimpleJWTTokenRefreshView):
-    extra_problem_statuses = (401,)  # invalid or expired refresh token
+    """Rotates: the answer has a new refresh token too, and the one sent is spent. Sending a spent
+    one again ends every token of that sign-in."""
+
+    extra_problem_statuses = (401,)  # invalid, expired, spent or revoked refresh token

@@ -22,7 +22,7 @@ class ProcedureSerializer(serializers.ModelSerializer):
     class Meta:
         model = Procedure
         fields = (
-            "code", "name", "field", "online_level", "processing_days", "fee",
+            "code", "name", "field", "online_level", "service_class", "processing_days", "fee",
             "description", "is_active", "document_types",
         )
 
@@ -39,6 +39,6 @@ class OfferingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Offering
         fields = (
-            "agency", "agency_name", "procedure", "procedure_name", "online_level",
+            "agency", "agency_name", "procedure", "procedure_name", "online_level", "service_class",
             "processing_days", "valid_from", "valid_to", "is_active",
         )

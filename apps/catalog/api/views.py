@@ -10,7 +10,7 @@ from apps.agencies.selectors import agency_subtree
 from apps.common.filters import StrictBooleanFilter
 from onestop.text import nfc
 
-from ..models import OnlineLevel, Procedure
+from ..models import OnlineLevel, Procedure, ServiceClass
 from ..selectors import field_list, offering_list, procedure_get_by_code, procedure_list
 from .serializers import FieldSerializer, OfferingSerializer, ProcedureSerializer
 
@@ -21,13 +21,16 @@ class ProcedureFilter(django_filters.FilterSet):
     min_level = django_filters.TypedChoiceFilter(
         choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
     )
+    service_class = django_filters.ChoiceFilter(
+        choices=ServiceClass.choices, label="Decree 42/2022 class in the national catalogue"
+    )
     agency = django_filters.CharFilter(method="filter_agency", label="Offered by this agency code")
     q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
     is_active = StrictBooleanFilter()
 
     class Meta:
         model = Procedure
-        fields = ("field", "online_level", "min_level", "agency", "q", "is_active")
+        fields = ("field", "online_level", "min_level", "service_class", "agency", "q", "is_active")
 
     def filter_agency(self, queryset, name, value):
         return queryset.filter(offerings__agency__code=value, offerings__is_active=True)
@@ -77,6 +80,9 @@ class OfferingFilter(django_filters.FilterSet):
     online_level = django_filters.TypedChoiceFilter(choices=OnlineLevel.choices, coerce=int)
     min_level = django_filters.TypedChoiceFilter(
         choices=OnlineLevel.choices, coerce=int, field_name="online_level", lookup_expr="gte"
+    )
+    service_class = django_filters.ChoiceFilter(
+        choices=ServiceClass.choices, label="Decree 42/2022 class: full (toàn trình), partial (một phần), none"
     )
     is_active = StrictBooleanFilter()
 

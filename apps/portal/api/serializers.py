@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.api.serializers import ProcedureSerializer
+from apps.catalog.models import ServiceClass
 from apps.dossiers.api.serializers import ApplicantSerializer, EventPayloadField, IntakeSerializer
 from onestop.lifecycle import Status, portal_status
 
@@ -62,6 +63,7 @@ class PortalOfferingSerializer(serializers.Serializer):
     agency = serializers.CharField(source="agency.code")
     agency_name = serializers.CharField(source="agency.name")
     online_level = serializers.IntegerField()
+    service_class = serializers.ChoiceField(choices=ServiceClass.choices, help_text="Decree 42/2022 class")
     processing_days = serializers.DecimalField(source="effective_processing_days", max_digits=6, decimal_places=2)
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .files import PortalDocumentDownloadView
 from .views import (
     OutboxHealthView,
     PortalCatalogView,
@@ -14,4 +15,5 @@ urlpatterns = [
     path("portal/changes/", PortalChangesView.as_view(), name="portal-changes"),
     path("portal/catalog/", PortalCatalogView.as_view(), name="portal-catalog"),
     path("portal/health/", OutboxHealthView.as_view(), name="portal-health"),
+    path("portal/files/<str:token>/", PortalDocumentDownloadView.as_view(), name="portal-document-download"),
 ]

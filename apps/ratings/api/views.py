@@ -45,11 +45,14 @@ class DossierRatingView(APIView):
         return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=["ratings"], summary="Record a rating at the counter kiosk (clerk)",
+@extend_schema(tags=["ratings"],
+               summary="Rate at the counter kiosk (clerk): counter/post dossiers, or no applicant account",
                request=KioskRatingSerializer, responses={201: RatingSerializer})
 class KioskRatingView(APIView):
     permission_classes = [IsAuthenticated]
-    extra_problem_statuses = (404,)  # no dossier in the clerk's agencies with this code and ID number
+    # 404: no dossier in the clerk's agencies with this code and ID number. (422
+    # kiosk_rating_not_allowed: an online dossier whose applicant has an account rates it themselves.)
+    extra_problem_statuses = (404,)
 
     def post(self, request):
         if not request.user.has_role(Role.CLERK):

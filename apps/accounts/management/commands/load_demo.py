@@ -1,9 +1,11 @@
 """A small demo data set for `make run`: agencies on three tiers, procedures at levels 2-4 and a
-user for every role, with bearer tokens printed so the API can be tried at once."""
+user for every role, with bearer tokens printed so the API can be tried at once (access tokens
+live 15 minutes like everywhere else; the refresh token printed with each gets a new pair)."""
 import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.agencies.models import Agency
@@ -69,8 +71,14 @@ class Command(BaseCommand):
             self.stdout.write(f"demo dossiers: {made} in {time.monotonic() - started:.1f} s")
         if no_tokens:
             return
-        self.stdout.write(f"\nDemo users (password {DEMO_PASSWORD!r}); use as 'Authorization: Bearer <token>':")
+        minutes = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() // 60)
+        self.stdout.write(
+            f"\nDemo users (password {DEMO_PASSWORD!r}). 'access' goes in 'Authorization: Bearer <token>' and lasts"
+            f" {minutes} min; then POST {{\"refresh\": ...}} to /api/v1/auth/token/refresh/ for a new pair,"
+            " or sign in again at /api/v1/auth/token/."
+        )
         for username in [a[0] for a in APPLICANTS] + [s[0] for s in STAFF]:
             user = User.objects.get(username=username)
-            token = token_for(user).access_token
-            self.stdout.write(f"  {username:<18} {sorted(user.role_names)}\n    {token}")
+            refresh = token_for(user)
+            self.stdout.write(f"  {username:<18} {sorted(user.role_names)}\n    access  {refresh.access_token}"
+                              f"\n    refresh {refresh}")
