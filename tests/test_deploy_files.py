@@ -47,3 +47,22 @@ def test_compose_file_validates_with_docker_compose_when_installed():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_web_runs_the_worker_model_the_intake_bench_chose(monkeypatch):
+    """Issue 19: docker-compose's web process reads config/gunicorn.py, whose default worker class is
+    the one bench/intake_bench.py records as deployed (gthread, chosen by measurement)."""
+    import runpy
+    import sys
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "config/gunicorn.py" in compose["services"]["web"]["command"]
+    monkeypatch.delenv("GUNICORN_WORKER_CLASS", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert (config["worker_class"], config["threads"]) == ("gthread", 4)
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    sys.modules.pop("intake_bench", None)
+    import intake_bench
+
+    assert intake_bench.DEPLOYED_SERVER == config["worker_class"]
