@@ -672,6 +672,10 @@ def main(argv: list[str] | None = None) -> int:
                     problems.extend(f"  {e}" for e in load.errors)
             stop_gunicorn(server)  # ends the process group, whichever server it is
             server = None
+            if any(load.statuses.get(201, 0) != load.sent for (k, _), load in api.items() if k == kind):
+                causes = [line for line in log_path.read_text(errors="replace").splitlines()
+                          if "Error" in line or "FATAL" in line]
+                problems.extend(f"  {kind} server log: {line[:300]}" for line in causes[-3:])
 
         problems.extend(check_database(args, answered))
         stored_files = sum(1 for p in Path(media_root).rglob("*") if p.is_file())
