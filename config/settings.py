@@ -54,6 +54,9 @@ MIDDLEWARE = [
     # Request id, metrics and the JSON log line of every request; answers /healthz, /readyz, /metrics.
     "apps.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Vietnamese unless the request asks for English (Accept-Language, or the pages' language cookie);
+    # early, so even the request guard's 400s speak the request's language.
+    "django.middleware.locale.LocaleMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
@@ -90,6 +93,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Names sort in Vietnamese dictionary order ("Đ" after "D") on PostgreSQL (ICU); SQLite sorts by bytes.
+NAME_COLLATION = "vi-VN-x-icu" if DATABASES["default"]["ENGINE"].endswith("postgresql") else None
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHE_URL = env.str("CACHE_URL", default=REDIS_URL)
@@ -117,6 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled .mo files are committed: nothing to build on install
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -37,7 +37,13 @@ class DomainError(Exception):
         code: ErrorCode | None = None,
         field: str | None = None,
         extra: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
     ) -> None:
+        # With `params`, `detail` is a "%(name)s" template: the web layer looks the template up in the
+        # request's language before filling it in (the pure core knows no languages).
+        self.template = detail
+        self.params = params or {}
+        detail = detail % self.params if params else detail
         super().__init__(detail)
         self.detail = detail
         if code is not None:

@@ -141,13 +141,15 @@ def check_transition(status: Status, action: Action, actors: Iterable[Actor]) ->
     roles = frozenset(actors)
     if not transition.actors & roles:
         raise ActionNotPermitted(
-            f"Action '{action}' is not open to your role.",
+            "Action “%(action)s” is not open to your role.",
+            params={"action": str(action)},
             extra={"action": str(action), "allowed_roles": sorted(transition.actors)},
         )
     if status not in transition.sources:
         allowed = allowed_actions(status, roles)
         raise InvalidTransition(
-            f"Action '{action}' is not allowed while the dossier is '{status}'.",
+            "Action “%(action)s” is not allowed while the dossier is “%(status)s”.",
+            params={"action": str(action), "status": str(status)},
             extra={
                 "current_status": str(status),
                 "action": str(action),

@@ -29,6 +29,8 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.common.fields import CharField
+
 from .models import RefreshTokenFamily, User
 
 ROLES_CLAIM = "roles"
@@ -130,7 +132,7 @@ class RolesTokenObtainPairSerializer(TokenObtainPairSerializer):
 class TokenRefreshSerializer(serializers.Serializer):
     """POST auth/token/refresh/: a refresh token in, a new pair out (the old refresh token is spent)."""
 
-    refresh = serializers.CharField()
+    refresh = CharField()
     access = serializers.CharField(read_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -16,7 +17,7 @@ class Agency(models.Model):
     """
 
     code = models.CharField(max_length=40, unique=True)
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, db_collation=settings.NAME_COLLATION)
     tier = models.CharField(max_length=10, choices=Tier.choices)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"

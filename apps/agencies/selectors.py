@@ -5,11 +5,18 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from apps.common.search import search_folded
+
 from .models import Agency
 
 
 def agency_list() -> QuerySet[Agency]:
     return Agency.objects.select_related("parent")
+
+
+def agency_search(queryset: QuerySet[Agency], text: str) -> QuerySet[Agency]:
+    """Agencies whose code or name holds every word typed, diacritics and case aside."""
+    return search_folded(queryset, text, "code", "name")
 
 
 def agency_subtree(agency: Agency) -> QuerySet[Agency]:

@@ -6,6 +6,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
 
 from onestop.errors import DomainError, ErrorCode
 
@@ -32,7 +33,7 @@ def agency_save(
 ) -> tuple[Agency, str]:
     """Create or update an agency by code; returns (agency, "created"|"updated"|"unchanged")."""
     if tier not in Tier.values:
-        raise DomainError(f"Unknown tier {tier!r}.", code=ErrorCode.VALIDATION, field="tier")
+        raise DomainError(_("Unknown tier %(tier)s.") % {"tier": repr(tier)}, code=ErrorCode.VALIDATION, field="tier")
     agency = Agency.objects.select_for_update().filter(code=code).first()
     new_path = _path_for(code, parent)
     if parent is not None and agency is not None and parent.path.startswith(agency.path):

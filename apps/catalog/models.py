@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -24,7 +25,7 @@ class Field(models.Model):
     """Sector (lĩnh vực) a procedure belongs to."""
 
     code = models.CharField(max_length=40, unique=True)
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, db_collation=settings.NAME_COLLATION)
 
     class Meta:
         ordering = ("code",)
@@ -37,7 +38,7 @@ class Procedure(models.Model):
     """Catalogue entry of an administrative procedure (thủ tục hành chính)."""
 
     code = models.CharField(max_length=40, unique=True, help_text="National code, e.g. 1.001612")
-    name = models.CharField(max_length=500)
+    name = models.CharField(max_length=500, db_collation=settings.NAME_COLLATION)
     field = models.ForeignKey(Field, on_delete=models.PROTECT, related_name="procedures")
     online_level = models.PositiveSmallIntegerField(choices=OnlineLevel.choices)
     service_class = models.CharField(

@@ -31,8 +31,11 @@ import re
 import unicodedata
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from apps.agencies.models import Agency
-from onestop.errors import DomainError, ErrorCode
+
+from .services import invalid_entry
 
 LIST_KEYS = ("DanhSachTTHC", "data", "result", "items")
 TIERS = {"tinh": "province", "huyen": "district", "xa": "commune"}
@@ -51,10 +54,6 @@ def _records(data: Any) -> list | None:
             if isinstance(data.get(key), list):
                 return data[key]
     return None
-
-
-def _invalid(where: str, message: str) -> DomainError:
-    return DomainError(f"{where}: {message}", code=ErrorCode.VALIDATION, field=where)
 
 
 def _ascii(text: str) -> str:
@@ -76,7 +75,7 @@ def _number(value: Any, where: str, *, integer_text: bool = False) -> str:
     if value is None or (isinstance(value, str) and _ascii(value).strip() in ("", "khong", "mien phi")):
         return "0"
     if isinstance(value, bool):
-        raise _invalid(where, f"not a number: {value!r}")
+        raise invalid_entry(where, _("not a number: %(value)s") % {"value": repr(value)})
     if isinstance(value, int | float):
         return str(value)
     text = str(value).strip()
@@ -86,7 +85,7 @@ def _number(value: Any, where: str, *, integer_text: bool = False) -> str:
         match = re.match(r"^\d+(?:[.,]\d+)?", text)
         digits = match.group(0).replace(",", ".") if match else ""
     if not digits:
-        raise _invalid(where, f"not a number: {value!r}")
+        raise invalid_entry(where, _("not a number: %(value)s") % {"value": repr(value)})
     return digits
 
 
@@ -117,7 +116,7 @@ def _level(value: Any, where: str, service_class: str | None = None) -> int:
     if match is None:
         if service_class is not None:
             return CLASS_LEVEL[service_class]
-        raise _invalid(where, f"online level must be 1..4, got {value!r}")
+        raise invalid_entry(where, _("online level must be 1..4, got %(value)s") % {"value": repr(value)})
     return int(match.group(0))
 
 
@@ -142,7 +141,7 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
         code, name = str(record.get("MaTTHC") or "").strip(), str(record.get("TenTTHC") or "").strip()
         field_code = str(record.get("MaLinhVuc") or "").strip()
         if not code or not name or not field_code:
-            raise _invalid(where, "MaTTHC, TenTTHC and MaLinhVuc are required")
+            raise invalid_entry(where, "MaTTHC, TenTTHC and MaLinhVuc are required")
         fields.setdefault(field_code, {"code": field_code, "name": record.get("TenLinhVuc") or field_code})
         service_class = service_class_of(record)
         level = _level(record.get("MucDo"), f"{where}.MucDo", service_class)
@@ -150,7 +149,7 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
         documents = []
         for j, doc in enumerate(record.get("ThanhPhanHoSo") or []):
             if not isinstance(doc, dict) or not doc.get("Ma") or not doc.get("Ten"):
-                raise _invalid(f"{where}.ThanhPhanHoSo[{j}]", "Ma and Ten are required")
+                raise invalid_entry(f"{where}.ThanhPhanHoSo[{j}]", "Ma and Ten are required")
             documents.append({"code": str(doc["Ma"]), "name": doc["Ten"], "required": _required(doc.get("BatBuoc"))})
         procedures.append({
             "code": code, "name": name, "field": field_code, "online_level": level,
@@ -163,13 +162,13 @@ def portal_catalog_to_import(data: Any) -> dict[str, Any]:
         for j, agency in enumerate(record.get("CoQuanThucHien") or []):
             agency_where = f"{where}.CoQuanThucHien[{j}]"
             if not isinstance(agency, dict) or not agency.get("MaCoQuan"):
-                raise _invalid(agency_where, "MaCoQuan is required")
+                raise invalid_entry(agency_where, "MaCoQuan is required")
             agency_code = str(agency["MaCoQuan"]).strip()
             if agency_code not in known and agency_code not in agencies:
                 tier = _tier(agency.get("CapCoQuan")) or _tier(record.get("CapThucHien"))
                 if tier is None:
-                    raise _invalid(agency_where, f"unknown agency {agency_code!r} and no CapCoQuan/CapThucHien "
-                                                 "to tell its tier")
+                    raise invalid_entry(agency_where, _("unknown agency %(code)s and no CapCoQuan/CapThucHien to "
+                                                        "tell its tier") % {"code": repr(agency_code)})
                 agencies[agency_code] = {"code": agency_code, "name": agency.get("TenCoQuan") or agency_code,
                                          "tier": tier}
             offerings.append({"agency": agency_code, "procedure": code, "online_level": level, **with_class})

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from apps.common.search import search_folded
+
 from .models import DocumentType, Field, Offering, Procedure
 
 
@@ -14,6 +16,15 @@ def procedure_list() -> QuerySet[Procedure]:
     return Procedure.objects.select_related("field").prefetch_related(
         Prefetch("document_types", queryset=DocumentType.objects.order_by("position", "code"))
     )
+
+
+def procedure_search(queryset: QuerySet[Procedure], text: str) -> QuerySet[Procedure]:
+    """Procedures whose code, name or field name holds every word typed, diacritics and case aside."""
+    return search_folded(queryset, text, "code", "name", "field__name")
+
+
+def field_search(queryset: QuerySet[Field], text: str) -> QuerySet[Field]:
+    return search_folded(queryset, text, "code", "name")
 
 
 def procedure_get_by_code(code: str) -> Procedure | None:

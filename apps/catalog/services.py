@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.agencies.models import Agency
 from apps.agencies.services import agency_save
@@ -38,17 +39,19 @@ class ImportReport:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-def _invalid(where: str, message: str) -> DomainError:
-    return DomainError(f"{where}: {message}", code=ErrorCode.VALIDATION, field=where)
+def invalid_entry(where: str, message: str) -> DomainError:
+    """A catalogue entry refused, naming where it stands in the file."""
+    # `message` is English, or already translated: gettext leaves a translation as it is.
+    return DomainError(f"{where}: {_(message)}", code=ErrorCode.VALIDATION, field=where)
 
 
 def _decimal(value: Any, where: str) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise _invalid(where, f"not a number: {value!r}") from exc
+        raise invalid_entry(where, _("not a number: %(value)s") % {"value": repr(value)}) from exc
     if not result.is_finite() or result < 0:
-        raise _invalid(where, f"must be a non-negative number: {value!r}")
+        raise invalid_entry(where, _("must be a non-negative number: %(value)s") % {"value": repr(value)})
     return result
 
 
@@ -58,18 +61,19 @@ def _date(value: Any, where: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError as exc:
-        raise _invalid(where, f"not an ISO date: {value!r}") from exc
+        raise invalid_entry(where, _("not an ISO date: %(value)s") % {"value": repr(value)}) from exc
 
 
 def _level(value: Any, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4:
-        raise _invalid(where, f"online level must be 1..4, got {value!r}")
+        raise invalid_entry(where, _("online level must be 1..4, got %(value)s") % {"value": repr(value)})
     return value
 
 
 def _service_class(value: Any, where: str) -> str:
     if value not in ServiceClass.values:
-        raise _invalid(where, f"service class must be one of {', '.join(ServiceClass.values)}, got {value!r}")
+        raise invalid_entry(where, _("service class must be one of %(classes)s, got %(value)s")
+                       % {"classes": ", ".join(ServiceClass.values), "value": repr(value)})
     return value
 
 
@@ -99,7 +103,7 @@ def _sorted_parents_first(agencies: list[dict[str, Any]]) -> list[dict[str, Any]
         if code in seen:
             return
         if code in trail:
-            raise _invalid(f"agencies[{code}]", "parent cycle")
+            raise invalid_entry(f"agencies[{code}]", "parent cycle")
         parent = item.get("parent")
         if parent and parent in by_code:
             visit(by_code[parent], (*trail, code))
@@ -120,27 +124,27 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
     if is_portal_catalog(data):
         data = portal_catalog_to_import(data)
     if not isinstance(data, dict):
-        raise _invalid("document", "must be a JSON object")
+        raise invalid_entry("document", "must be a JSON object")
     transaction.on_commit(forget_catalog_cache)
     report = ImportReport()
 
     fields: dict[str, Field] = {}
     for i, item in enumerate(data.get("fields", [])):
         if not item.get("code") or not item.get("name"):
-            raise _invalid(f"fields[{i}]", "code and name are required")
+            raise invalid_entry(f"fields[{i}]", "code and name are required")
         fields[item["code"]] = _upsert(Field, {"code": item["code"]}, {"name": item["name"]}, "field", report)
 
     for item in _sorted_parents_first(list(data.get("agencies", []))):
         where = f"agencies[{item.get('code')}]"
         for key in ("code", "name", "tier"):
             if not item.get(key):
-                raise _invalid(where, f"{key} is required")
+                raise invalid_entry(where, _("%(key)s is required") % {"key": key})
         parent = None
         if item.get("parent"):
             parent = Agency.objects.filter(code=item["parent"]).first()
             if parent is None:
-                raise _invalid(where, f"unknown parent {item['parent']!r}")
-        _, outcome = agency_save(
+                raise invalid_entry(where, _("unknown parent %(code)s") % {"code": repr(item["parent"])})
+        _agency, outcome = agency_save(
             code=item["code"],
             name=item["name"],
             tier=item["tier"],
@@ -158,10 +162,10 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
         where = f"procedures[{i}]"
         for key in ("code", "name", "field"):
             if not item.get(key):
-                raise _invalid(where, f"{key} is required")
+                raise invalid_entry(where, _("%(key)s is required") % {"key": key})
         field_obj = fields.get(item["field"]) or Field.objects.filter(code=item["field"]).first()
         if field_obj is None:
-            raise _invalid(where, f"unknown field {item['field']!r}")
+            raise invalid_entry(where, _("unknown field %(code)s") % {"code": repr(item["field"])})
         procedure = _upsert(
             Procedure,
             {"code": item["code"]},
@@ -182,7 +186,7 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
         )
         for position, doc in enumerate(item.get("documents", [])):
             if not doc.get("code") or not doc.get("name"):
-                raise _invalid(f"{where}.documents[{position}]", "code and name are required")
+                raise invalid_entry(f"{where}.documents[{position}]", "code and name are required")
             _upsert(
                 DocumentType,
                 {"procedure": procedure, "code": doc["code"]},
@@ -196,10 +200,10 @@ def catalog_import(*, data: dict[str, Any]) -> ImportReport:
         agency = Agency.objects.filter(code=item.get("agency")).first()
         procedure = Procedure.objects.filter(code=item.get("procedure")).first()
         if agency is None or procedure is None:
-            raise _invalid(where, "unknown agency or procedure")
+            raise invalid_entry(where, "unknown agency or procedure")
         level = _level(item.get("online_level", procedure.online_level), where + ".online_level")
         if level > procedure.online_level:
-            raise _invalid(where, "an agency cannot offer a procedure above its catalogue level")
+            raise invalid_entry(where, "an agency cannot offer a procedure above its catalogue level")
         days = item.get("processing_days")
         if item.get("service_class") is not None:
             service_class = {"service_class": _service_class(item["service_class"], where + ".service_class")}

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -22,6 +24,57 @@ from onestop.errors import DomainError, ErrorCode
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:onestop:problem:"
 TOO_BIG = "The request body is larger than the server accepts."
+
+# Problem titles in the request's language (RFC 9457 lets the title follow content negotiation).
+TITLES: dict[int, Any] = {
+    400: _("Bad Request"), 401: _("Unauthorized"), 403: _("Forbidden"), 404: _("Not Found"),
+    405: _("Method Not Allowed"), 406: _("Not Acceptable"), 409: _("Conflict"), 410: _("Gone"),
+    412: _("Precondition Failed"), 413: _("Content Too Large"), 415: _("Unsupported Media Type"),
+    422: _("Unprocessable Content"), 428: _("Precondition Required"), 429: _("Too Many Requests"),
+    500: _("Internal Server Error"), 502: _("Bad Gateway"), 503: _("Service Unavailable"),
+    504: _("Gateway Timeout"),
+}
+
+
+# A title per domain error code (its problem `type`), in the request's language.
+CODE_TITLES: dict[ErrorCode, Any] = {
+    ErrorCode.VALIDATION: _("Invalid input"),
+    ErrorCode.NOT_FOUND: _("Not found"),
+    ErrorCode.PERMISSION_DENIED: _("Not allowed for you"),
+    ErrorCode.INVALID_TRANSITION: _("Action not allowed in this state"),
+    ErrorCode.STALE_STATE: _("The dossier changed meanwhile"),
+    ErrorCode.PRECONDITION_FAILED: _("The dossier changed since you read it"),
+    ErrorCode.PRECONDITION_REQUIRED: _("If-Match is required"),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: _("Idempotency-Key reused with another request"),
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: _("The first request with this key is still running"),
+    ErrorCode.PROCEDURE_NOT_OFFERED: _("Procedure not offered by this agency"),
+    ErrorCode.UNPROCESSABLE: _("The request cannot be carried out"),
+    ErrorCode.CONFLICT: _("Conflict with the current state"),
+    ErrorCode.KIOSK_RATING_NOT_ALLOWED: _("The applicant rates this dossier online"),
+}
+
+
+def problem_title(status: int, code: str) -> str:
+    title = CODE_TITLES.get(code) or TITLES.get(status)  # type: ignore[call-overload]
+    return str(title) if title else translated(HTTPStatus(status).phrase)
+
+
+def domain_error_detail(exc: DomainError) -> str:
+    """A domain error's message in the request's language; codes it names (an action, a status) read
+    as their labels."""
+    if not exc.params:
+        return translated(exc.detail)
+    from .labels import action_label, status_label
+
+    labelled = {"action": action_label, "status": status_label}
+    params = {k: (labelled[k](v) or v) if k in labelled else v for k, v in exc.params.items()}
+    return gettext(exc.template) % params
+
+
+def translated(text: Any) -> str:
+    """A message in the active language: the code writes English (or Vietnamese labels) once, and the
+    catalogues under locale/ hold the other language. Text already translated passes unchanged."""
+    return gettext(str(text)) if text else str(text)
 
 DOMAIN_STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION: 400,
@@ -65,15 +118,15 @@ def problem_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + code,
-        "title": HTTPStatus(status).phrase,
+        "title": problem_title(status, code),
         "status": status,
-        "detail": detail,
+        "detail": translated(detail),
         "code": code,
     }
     if instance is not None:
         body["instance"] = instance
     if errors is not None:
-        body["errors"] = errors
+        body["errors"] = [{**error, "message": translated(error["message"])} for error in errors]
     if extra:
         body.update(extra)
     return body
@@ -107,8 +160,11 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
 
 def _summary(errors: list[dict[str, str]]) -> str:
     first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{first['field']}: {first['message']}{more}"
+    summary = f"{first['field']}: {translated(first['message'])}"
+    others = len(errors) - 1
+    if others:
+        summary += " " + ngettext("(and %(count)d more)", "(and %(count)d more)", others) % {"count": others}
+    return summary
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -122,13 +178,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     instance = request.get_full_path() if request is not None else None
 
     if isinstance(exc, DomainError):
+        detail = domain_error_detail(exc)
         errors = None
         if exc.field:
-            errors = [{"field": exc.field, "code": str(exc.code), "message": exc.detail}]
+            errors = [{"field": exc.field, "code": str(exc.code), "message": detail}]
         body = problem_body(
             status=DOMAIN_STATUS.get(exc.code, 422),
             code=str(exc.code),
-            detail=exc.detail,
+            detail=detail,
             instance=instance,
             errors=errors,
             extra=exc.extra,

@@ -23,6 +23,7 @@ from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency, Tier
 from apps.catalog.models import Procedure
+from apps.common.numbers import bounded_int
 from apps.dossiers.models import Dossier
 from apps.dossiers.selectors import overdue_filter
 from apps.stats.api.views import stats_query
@@ -88,11 +89,8 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
     raw = params.get(name) or ""
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
+    value = bounded_int(str(raw), low=low, high=high)
+    if value is None:
         errors[name] = [f"Phải là số nguyên từ {low} đến {high}."]
         return default
     return value

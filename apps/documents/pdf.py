@@ -60,6 +60,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from onestop.text import without_forbidden
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "OnestopSerif"
 FACES = {
@@ -354,6 +356,10 @@ def render_layout(layout: str, *, code: str = "") -> bytes:
 
 
 def render_form(form: str, context: dict[str, Any]) -> bytes:
-    """Render `documents/pdf/<form>.xml` with `context` and lay it out as PDF."""
-    layout = render_to_string(f"documents/pdf/{form}.xml", context)
+    """Render `documents/pdf/<form>.xml` with `context` and lay it out as PDF.
+
+    Control characters and non-characters are dropped from the rendered layout: XML forbids most of
+    them (and HTML escaping leaves them in), so one stored in a name or a reason before the API
+    refused them would otherwise make the form fail to render for good."""
+    layout = without_forbidden(render_to_string(f"documents/pdf/{form}.xml", context))
     return render_layout(layout, code=context.get("code", ""))

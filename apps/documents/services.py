@@ -29,6 +29,7 @@ from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.sinks import EventRecord, EventWrites
 from onestop.lifecycle import Action
+from onestop.text import without_forbidden
 
 from .forms import Form, file_name
 from .models import DocumentMail
@@ -101,9 +102,12 @@ def document_mail_sink(record: EventRecord, writes: EventWrites) -> None:
 def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:
     dossier = mail.dossier
     agency = mail.event.agency
+    # Stored text is rendered without control characters, as in the PDF (onestop.text).
     values = {
-        "name": dossier.applicant_name, "agency": agency.name, "code": dossier.code,
-        "procedure": dossier.procedure.name,
+        key: without_forbidden(value) for key, value in {
+            "name": dossier.applicant_name, "agency": agency.name, "code": dossier.code,
+            "procedure": dossier.procedure.name,
+        }.items()
     }
     message = EmailMessage(
         subject=SUBJECTS[mail.form].format(**values),

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.models import ApplicantType
+from apps.common.search import Fold
 from onestop.calendar import Timeliness
 from onestop.lifecycle import CLOCK_RUNNING, ONLINE_CHANNELS, TERMINAL, Action, Status
 
@@ -57,6 +58,11 @@ class Dossier(models.Model):
     )
     applicant_type = models.CharField(max_length=12, choices=ApplicantType.choices)
     applicant_name = models.CharField(max_length=255)
+    # What the queue's name search compares (apps/common/search.py): computed by the database on
+    # every write, so no code path can forget it, and a search never folds millions of names.
+    applicant_name_folded = models.GeneratedField(
+        expression=Fold("applicant_name"), output_field=models.CharField(max_length=255), db_persist=True
+    )
     applicant_id_number = models.CharField(max_length=20)
     applicant_birth_date = models.DateField(null=True, blank=True)
     applicant_phone = models.CharField(max_length=20, blank=True)

@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
+from apps.common.search import folded_match
 from apps.workcalendar.selectors import working_calendar
 from onestop.lifecycle import CLOCK_RUNNING, Action
+from onestop.text import nfc
 
 from .models import Dossier, DossierDocument, DossierEvent
 
@@ -102,3 +104,15 @@ def lookup_by_code(code: str, id_number: str) -> Dossier | None:
     if not code or not id_number:
         return None
     return _base().filter(code=code, applicant_id_number=id_number).first()
+
+
+def search_queue(queryset: QuerySet[Dossier], text: str) -> QuerySet[Dossier]:
+    """A clerk's search: a dossier code or ID number as typed (any case), or an applicant's name without
+    diacritics or case, every word in any order ("nguyen van an" finds "NGUYỄN VĂN AN")."""
+    typed = nfc(text)
+    if not typed:
+        return queryset
+    as_typed = {typed, typed.upper()}
+    exact = Q(code__in=as_typed) | Q(applicant_id_number__in=as_typed)
+    by_name = folded_match("applicant_name_folded", typed)
+    return queryset.filter(exact | by_name if by_name is not None else exact)

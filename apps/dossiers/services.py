@@ -30,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -202,7 +203,7 @@ def _check_documents(offering: Offering, uploads: list[CheckedUpload]) -> None:
     for item in uploads:
         if item.document_type not in known:
             raise DomainError(
-                f"Unknown document type {item.document_type!r} for this procedure.",
+                _("Unknown document type %(type)s for this procedure.") % {"type": repr(item.document_type)},
                 code=ErrorCode.VALIDATION,
                 field=f"documents.{item.document_type}",
             )
@@ -210,7 +211,7 @@ def _check_documents(offering: Offering, uploads: list[CheckedUpload]) -> None:
     for code, document_type in known.items():
         if document_type.required and code not in given:
             raise DomainError(
-                f"Required document missing: {document_type.name}.",
+                _("Required document missing: %(name)s.") % {"name": document_type.name},
                 code=ErrorCode.VALIDATION,
                 field=f"documents.{code}",
             )
@@ -246,7 +247,7 @@ def _check_idempotency_key(key: str) -> None:
     """Printable ASCII (an RFC 8941 string, as the Idempotency-Key draft says), short enough to store."""
     if not (len(key) <= IDEMPOTENCY_KEY_MAX and key.isascii() and key.isprintable()):
         raise DomainError(
-            f"Idempotency-Key must be printable ASCII, at most {IDEMPOTENCY_KEY_MAX} characters.",
+            _("Idempotency-Key must be printable ASCII, at most %(max)d characters.") % {"max": IDEMPOTENCY_KEY_MAX},
             code=ErrorCode.VALIDATION,
             field="Idempotency-Key",
         )
@@ -304,7 +305,8 @@ def _create(
     offering = _offering(request.agency_code, request.procedure_code)
     if offering.online_level < minimum_level:
         raise DomainError(
-            f"This agency offers this procedure at level {offering.online_level}; online filing needs level 3 or 4.",
+            _("This agency offers this procedure at level %(level)d; online filing needs level 3 or 4.")
+            % {"level": offering.online_level},
             code=ErrorCode.PROCEDURE_NOT_OFFERED,
             field="procedure",
         )
@@ -444,7 +446,7 @@ def dossier_register(
     limit = settings.REGISTRATION_BACKDATE_DAYS
     if received < now - timedelta(days=limit):
         raise DomainError(
-            f"Reception time can be backdated by at most {limit} days.",
+            _("Reception time can be backdated by at most %(days)d days.") % {"days": limit},
             code=ErrorCode.VALIDATION,
             field="received_at",
             extra={"earliest_received_at": _iso(now - timedelta(days=limit))},
@@ -639,7 +641,7 @@ def dossier_request_supplement(
         known = _document_types(step.dossier)
         for code in document_types:
             if code not in known:
-                raise DomainError(f"Unknown document type {code!r} for this procedure.",
+                raise DomainError(_("Unknown document type %(type)s for this procedure.") % {"type": repr(code)},
                                   code=ErrorCode.VALIDATION, field=f"document_types.{code}")
         DossierPause.objects.create(
             dossier=step.dossier, started_at=step.at, reason=reason,
@@ -687,12 +689,15 @@ def _check_supplement(
     known = _document_types(dossier)
     for item in uploads:
         if item.document_type not in known:
-            raise DomainError(f"Unknown document type {item.document_type!r} for this procedure.",
-                              code=ErrorCode.VALIDATION, field=f"documents.{item.document_type}")
+            raise DomainError(
+                _("Unknown document type %(type)s for this procedure.") % {"type": repr(item.document_type)},
+                code=ErrorCode.VALIDATION, field=f"documents.{item.document_type}",
+            )
     given = {item.document_type for item in uploads}
     for code in request.document_types:
         if code not in given:
-            raise DomainError(f"Requested document missing: {known.get(code, code)}.", code=ErrorCode.VALIDATION,
+            raise DomainError(_("Requested document missing: %(name)s.") % {"name": known.get(code, code)},
+                              code=ErrorCode.VALIDATION,
                               field=f"documents.{code}")
     if not request.document_types and not uploads and not note.strip() and not form_data:
         raise DomainError("The request asked for information: answer with form data or a note.",
@@ -788,7 +793,8 @@ def dossier_request_payment(
         fee_items = (ev.FeeItem(name=DEFAULT_FEE_ITEM, amount=amount),)
     total = sum((i.amount for i in fee_items), Decimal(0))
     if total != amount:
-        raise DomainError(f"The fee items add up to {total:f} VND, not {amount:f}.", code=ErrorCode.VALIDATION,
+        raise DomainError(_("The fee items add up to %(total)s VND, not %(amount)s.")
+                          % {"total": f"{total:f}", "amount": f"{amount:f}"}, code=ErrorCode.VALIDATION,
                           field="items", extra={"items_total": f"{total:f}"})
 
     def effect(step: _Step) -> None:

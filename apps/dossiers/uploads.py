@@ -9,6 +9,7 @@ from pathlib import PurePath
 import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from onestop.errors import DomainError, ErrorCode
 
@@ -35,7 +36,9 @@ def check_upload(document_type: str, upload: UploadedFile, field: str) -> Checke
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is None or upload.size > limit:
         raise DomainError(
-            f"File is larger than the {limit // (1024 * 1024)} MB limit.", code=ErrorCode.VALIDATION, field=field
+            _("File is larger than the %(limit)d MB limit.") % {"limit": limit // (1024 * 1024)},
+            code=ErrorCode.VALIDATION,
+            field=field,
         )
     if upload.size == 0:
         raise DomainError("File is empty.", code=ErrorCode.VALIDATION, field=field)
@@ -52,7 +55,8 @@ def check_upload(document_type: str, upload: UploadedFile, field: str) -> Checke
     if content_type not in settings.UPLOAD_ALLOWED_TYPES:
         allowed = ", ".join(sorted(settings.UPLOAD_ALLOWED_TYPES))
         raise DomainError(
-            f"File content is {content_type or 'of an unknown type'}; allowed: {allowed}.",
+            _("File content is %(type)s; allowed: %(allowed)s.")
+            % {"type": content_type or _("of an unknown type"), "allowed": allowed},
             code=ErrorCode.VALIDATION,
             field=field,
         )

@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -46,20 +47,21 @@ def staff_account_create(*, username: str, roles: list[str], agency_codes: list[
                          full_name: str = "", email: str = "", include_subtree: bool = False) -> tuple[User, str]:
     """A staff (or administrator) account; returns it and its password (the one given, or a generated one)."""
     if not roles:
-        raise _invalid("Give at least one role.", "roles")
+        raise _invalid(_("Give at least one role."), "roles")
     unknown = sorted(set(roles) - OPERATOR_ROLES)
     if unknown:
-        raise _invalid(f"Unknown staff role(s): {', '.join(unknown)}; one of {', '.join(sorted(OPERATOR_ROLES))}.",
-                       "roles")
+        raise _invalid(_("Unknown staff role(s): %(unknown)s; one of %(roles)s.")
+                       % {"unknown": ", ".join(unknown), "roles": ", ".join(sorted(OPERATOR_ROLES))}, "roles")
     agencies = list(Agency.objects.filter(code__in=agency_codes))
     missing = sorted(set(agency_codes) - {agency.code for agency in agencies})
     if missing:
-        raise _invalid(f"No agency with code(s): {', '.join(missing)}.", "agencies")
+        raise _invalid(_("No agency with code(s): %(codes)s.") % {"codes": ", ".join(missing)}, "agencies")
     if not agencies and AGENCY_SCOPED_ROLES.intersection(roles):
-        raise _invalid(f"The role(s) {', '.join(sorted(AGENCY_SCOPED_ROLES.intersection(roles)))} need at least "
-                       "one agency.", "agencies")
+        scoped = ", ".join(sorted(AGENCY_SCOPED_ROLES.intersection(roles)))
+        raise _invalid(_("The role(s) %(roles)s need at least one agency.") % {"roles": scoped}, "agencies")
     if User.objects.filter(username__iexact=username).exists():
-        raise DomainError(f"A user named {username!r} exists already.", code=ErrorCode.CONFLICT, field="username")
+        raise DomainError(_("A user named %(name)s exists already.") % {"name": repr(username)},
+                          code=ErrorCode.CONFLICT, field="username")
     if password is None:
         password = generate_password()
     else:
@@ -80,10 +82,11 @@ class IssuedKey:
 
 def portal_key_create(*, key_id: str, name: str = "", valid_until: datetime | None = None) -> IssuedKey:
     if not key_id or len(key_id) > KEY_ID_MAX:
-        raise _invalid(f"A key id has 1 to {KEY_ID_MAX} characters.", "key_id")
+        raise _invalid(_("A key id has 1 to %(max)d characters.") % {"max": KEY_ID_MAX}, "key_id")
     with transaction.atomic():
         if PortalKey.objects.filter(key_id=key_id).exists():
-            raise DomainError(f"Key {key_id!r} exists already.", code=ErrorCode.CONFLICT, field="key_id")
+            raise DomainError(_("Key %(key)s exists already.") % {"key": repr(key_id)}, code=ErrorCode.CONFLICT,
+                              field="key_id")
         secret = generate_secret()
         key = PortalKey.objects.create(key_id=key_id, secret=secret, name=name, valid_until=valid_until)
     return IssuedKey(key, secret)
@@ -92,7 +95,7 @@ def portal_key_create(*, key_id: str, name: str = "", valid_until: datetime | No
 def _active_key(key_id: str) -> PortalKey:
     key = PortalKey.objects.select_for_update().filter(key_id=key_id).first()
     if key is None:
-        raise DomainError(f"No key {key_id!r}.", code=ErrorCode.NOT_FOUND, field="key_id")
+        raise DomainError(_("No key %(key)s.") % {"key": repr(key_id)}, code=ErrorCode.NOT_FOUND, field="key_id")
     return key
 
 
@@ -104,8 +107,8 @@ def portal_key_rotate(*, key_id: str, new_key_id: str | None = None, grace: time
     with transaction.atomic():
         old = _active_key(key_id)
         if not old.is_active:
-            raise DomainError(f"Key {key_id!r} is revoked; create a new one instead.", code=ErrorCode.CONFLICT,
-                              field="key_id")
+            raise DomainError(_("Key %(key)s is revoked; create a new one instead.") % {"key": repr(key_id)},
+                              code=ErrorCode.CONFLICT, field="key_id")
         if not new_key_id:
             new_key_id = f"{ROTATED_SUFFIX.sub('', key_id)[: KEY_ID_MAX - 20]}.r{now:%Y%m%d%H%M%S}"
             taken = set(PortalKey.objects.filter(key_id__startswith=new_key_id).values_list("key_id", flat=True))

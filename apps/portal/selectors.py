@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Offering, Procedure
 from apps.catalog.selectors import procedure_list
+from apps.common.numbers import bounded_int
 from apps.dossiers.models import Dossier, DossierEvent
 from onestop.errors import DomainError, ErrorCode
 
@@ -36,10 +37,11 @@ class FeedPosition:
     def decode(cls, cursor: str) -> FeedPosition:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            txid, event_id = (int(part) for part in raw.split("."))
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise DomainError("Not a cursor this feed returned.", code=ErrorCode.VALIDATION, field="after") from exc
-        if txid < 0 or event_id < 0:
+        head, _, tail = raw.partition(".")
+        txid, event_id = bounded_int(head), bounded_int(tail)
+        if txid is None or event_id is None:  # not "<txid>.<id>", both within a bigint
             raise DomainError("Not a cursor this feed returned.", code=ErrorCode.VALIDATION, field="after")
         return cls(txid, event_id)
 

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
+from apps.common.search import search_folded
 
 from .models import Rating
 
@@ -14,3 +15,8 @@ def ratings_visible_to(user: User) -> QuerySet[Rating]:
     return Rating.objects.filter(agency_id__in=staff_agency_ids(user)).select_related(
         "agency", "procedure", "clerk", "dossier"
     )
+
+
+def ratings_by_clerk(queryset: QuerySet[Rating], text: str) -> QuerySet[Rating]:
+    """Ratings of clerks whose username or full name holds every word typed, diacritics and case aside."""
+    return search_folded(queryset, text, "clerk__username", "clerk__full_name")

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.dossiers.models import Channel, Dossier
@@ -40,12 +41,15 @@ def kiosk_may_rate(dossier: Dossier) -> bool:
 
 def _check_values(level: str, criteria: dict[str, str]) -> None:
     if level not in Level.values:
-        raise DomainError(f"Unknown level {level!r}.", code=ErrorCode.VALIDATION, field="level")
+        raise DomainError(_("Unknown level %(level)s.") % {"level": repr(level)}, code=ErrorCode.VALIDATION,
+                          field="level")
     for name, value in criteria.items():
         if name not in Criterion.values:
-            raise DomainError(f"Unknown criterion {name!r}.", code=ErrorCode.VALIDATION, field=f"criteria.{name}")
+            raise DomainError(_("Unknown criterion %(name)s.") % {"name": repr(name)}, code=ErrorCode.VALIDATION,
+                              field=f"criteria.{name}")
         if value not in Level.values:
-            raise DomainError(f"Unknown level {value!r}.", code=ErrorCode.VALIDATION, field=f"criteria.{name}")
+            raise DomainError(_("Unknown level %(level)s.") % {"level": repr(value)}, code=ErrorCode.VALIDATION,
+                              field=f"criteria.{name}")
 
 
 @transaction.atomic
@@ -72,7 +76,8 @@ def rating_give(
         )
     if dossier.status not in FINISHED:
         raise DomainError(
-            f"A dossier can be rated once it is resolved, returned or rejected; it is '{dossier.status}'.",
+            "A dossier can be rated once it is resolved, returned or rejected; it is “%(status)s”.",
+            params={"status": dossier.status},
             code=ErrorCode.CONFLICT,
             extra={"current_status": dossier.status},
         )

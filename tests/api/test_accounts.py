@@ -35,7 +35,7 @@ def test_register_refuses_taken_username(api, demo):
         "/api/v1/auth/register/",
         {"username": "CITIZEN1", "password": "Mat-khau-2025!", "full_name": "X",
          "applicant_type": "citizen", "id_number": "001099012345"},
-        format="json",
+        format="json", HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json()["errors"][0] == {

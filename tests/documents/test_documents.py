@@ -18,12 +18,14 @@ from celery import current_app
 from django.core import mail
 from pypdf import PdfReader
 
+from apps.accounts.models import User
 from apps.documents.forms import Form
 from apps.documents.models import DocumentMail
 from apps.documents.selectors import document_context, lookup_url, mask_id_number, place_name
 from apps.documents.services import document_mail_retry_pending, document_mail_send
 from apps.documents.templatetags.documents_pdf import vn_datetime, vn_number, vnd
 from apps.dossiers.models import Dossier, DossierEvent
+from apps.dossiers.services import Caller, dossier_reject
 from tests.dossier_fixtures import PDF, RECORD, RECORD_DOCS, multipart, vn
 
 pytestmark = pytest.mark.django_db
@@ -490,3 +492,37 @@ def test_a_broken_template_is_reported():
     with pytest.raises(TemplateError):
         render_layout("<document><p>unclosed</document>")
     assert render_layout('<document title="x"><p align="center">Xin chào Việt Nam</p></document>').startswith(b"%PDF")
+
+
+# --- text stored before the API refused control characters (issue 14, item 3) ---------------------
+
+STORED_NAME = "Nguyễn Văn\u0007 Bảy\u000b\u001b\ufffe\uffff"  # BEL, VT, ESC and two non-characters
+STORED_REASON = "Thiếu\u001b giấy\ufffe tờ\u0007 hợp lệ\uffff"
+
+
+def test_forms_and_mail_render_text_with_control_characters_already_stored(registered, as_user, clock):
+    """The API refuses these characters now; rows written before (or by other paths) must still
+    render: the forms answered 500 and the receipt mail failed on every retry while they held them."""
+    clock.set(2025, 11, 17, 10, 0)
+    Dossier.objects.filter(pk=registered).update(applicant_name=STORED_NAME,
+                                                 applicant_address="Số 18\u0007, ngõ 215\uffff")
+    # The history is append-only: the reason goes in through the service, past the API's checks.
+    dossier_reject(dossier_id=registered, caller=Caller.for_user(User.objects.get(username="clerk_tuphap")),
+                   reason=STORED_REASON, expected_version=None)
+    assert DossierEvent.objects.get(dossier_id=registered, action="reject").payload["reason"] == STORED_REASON
+    clerk = as_user("clerk_tuphap")
+
+    for form in (Form.RECEIPT, Form.CONTROL_SLIP, Form.REFUSAL):
+        response = get_form(clerk, registered, form)
+        assert response.status_code == 200, (form, response.content[:300])
+        text = pdf_text(response.content)
+        assert "Nguyễn Văn Bảy" in text, form
+    assert "Thiếu giấy tờ hợp lệ" in pdf_text(get_form(clerk, registered, Form.REFUSAL).content)
+
+    row = DocumentMail.objects.get(dossier_id=registered, form=Form.RECEIPT)  # logged at registration
+    assert document_mail_send(mail_id=row.pk) is True
+    (message,) = mail.outbox
+    assert "Kính gửi Nguyễn Văn Bảy," in message.body
+    assert "Nguyễn Văn Bảy" in pdf_text(_pdf_attachment(message)[1])
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.last_error == ""

@@ -15,6 +15,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps as django_apps
@@ -129,12 +130,13 @@ class Case:
 
     def send(self, world, as_user):
         url = self.url.format(online=world.online["id"], counter=world.counter["id"])
-        meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in self.headers.items()}
+        headers = {k: v.replace("{counter}", str(world.counter["id"])) for k, v in self.headers.items()}
+        meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
         body = self.raw if self.raw is not None else (
             b"" if self.json is None else json.dumps(self.json, ensure_ascii=False).encode()
         )
         if self.user == "portal":
-            return portal_call(self.method, url, body, self.headers)
+            return portal_call(self.method, url, body, headers)
         client = as_user(self.user) if self.user else APIClient()
         if self.multipart is not None:
             return client.generic(self.method, url, **_multipart(client, self.multipart), **meta)
@@ -229,7 +231,7 @@ CASES = [
     Case("portal-form-data-deep", 400, "validation_error", "form_data", "POST", PORTAL_SUBMIT, "portal",
          json=portal_body(form_data=nested_object(700))),
     # NUL characters: Postgres cannot store them; a 400, not a driver error.
-    Case("form-data-nul-character", 400, "validation_error", "form_data", "POST", SUBMIT, CITIZEN,
+    Case("form-data-nul-character", 400, "validation_error", "form_data.ghi_chu", "POST", SUBMIT, CITIZEN,
          multipart=intake_parts({**RECORD, "form_data": {"ghi_chu": "a\u0000b"}}, record_docs())),
     Case("lookup-code-nul", 400, "bad_request", None, "GET", "/api/v1/lookup/HS%00/?id_number=001088000777"),
     Case("lookup-id-number-nul", 400, "bad_request", None, "GET", "/api/v1/lookup/HS/?id_number=00%001"),
@@ -331,7 +333,7 @@ CASES = [
             ("rating", "GET", "/api/v1/dossiers/{id}/rating/"), ("accept", "POST", "/api/v1/dossiers/{id}/accept/"),
         )
     ],
-    Case("form-event-past-64-bits", 404, "not_found", None, "GET", f"/api/v1/dossiers/{{counter}}/documents/"
+    Case("form-event-past-64-bits", 400, "validation_error", "event", "GET", f"/api/v1/dossiers/{{counter}}/documents/"
          f"apology.pdf?event={HUGE}", CLERK),
     Case("calendar-year-past-64-bits", 400, "validation_error", "year", "GET", f"/api/v1/calendar/{HUGE}/"),
     *[
@@ -354,6 +356,179 @@ CASES = [
          f"/api/v1/stats/summary/?level={HUGE}", "stats_vangiang"),
     Case("kiosk-rating-level-overflow", 400, "validation_error", "level", "POST", "/api/v1/ratings/kiosk/", CLERK,
          json={"code": "X", "id_number": "001088000777", "level": HUGE}),
+]
+
+
+# --- control characters: refused at the edge, in every text field, naming it --------------------------
+# C0 controls but TAB/LF/CR, DEL and C1, non-characters (U+FFFE, U+FFFF, ...): the PDF forms' XML cannot
+# hold them (issue 14, item 3). TAB, LF and CR only in multi-line text (reasons, notes, comments, addresses).
+CONTROL = {"bel": "\u0007", "vt": "\u000b", "esc": "\u001b", "fffe": "\ufffe", "ffff": "\uffff", "del": "\u007f",
+           "c1": "\u0085", "nul-escape": "\u0000"}
+LINE_BREAKS = {"tab": "\t", "lf": "\n", "cr": "\r"}
+SIGN_UP = "/api/v1/auth/register/"
+NEW_ACCOUNT = {"username": "new_citizen", "password": "demo-Pass-2025-x", "full_name": "Ngô Thị Mai",
+               "applicant_type": "citizen", "id_number": "001199000321"}
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+CASES += [
+    *[
+        Case(f"register-applicant-name-{label}", 400, "validation_error", "applicant.name", "POST", REGISTER, CLERK,
+             multipart=intake_parts(counter({"applicant": {**APPLICANT, "name": f"A{char}B"}}), record_docs()))
+        for label, char in {**CONTROL, **LINE_BREAKS}.items()
+    ],
+    *[
+        Case(f"reject-reason-{label}", 400, "validation_error", "reason", "POST", ACTION + "reject/", CLERK,
+             json={"reason": f"Thiếu{char}giấy tờ"})
+        for label, char in CONTROL.items()
+    ],
+    *[
+        Case(f"sign-up-full-name-{label}", 400, "validation_error", "full_name", "POST", SIGN_UP,
+             json={**NEW_ACCOUNT, "full_name": f"Ngô{char}Mai"})
+        for label, char in {**CONTROL, **LINE_BREAKS}.items()
+    ],
+    Case("sign-up-username-control", 400, "validation_error", "username", "POST", SIGN_UP,
+         json={**NEW_ACCOUNT, "username": "mai\u0007"}),
+    Case("sign-up-password-control", 400, "validation_error", "password", "POST", SIGN_UP,
+         json={**NEW_ACCOUNT, "password": "demo-Pass\u001b-2025"}),
+    Case("sign-in-username-control", 400, "validation_error", "username", "POST", "/api/v1/auth/token/",
+         json={"username": "clerk_tuphap\u0007", "password": "x"}),
+    Case("submit-json-applicant-name", 400, "validation_error", "applicant.name", "POST", SUBMIT, CITIZEN,
+         json={**RECORD, "applicant": {**APPLICANT, "name": "A\u0007B"}}),
+    Case("submit-applicant-address-escape", 400, "validation_error", "applicant.address", "POST", SUBMIT, CITIZEN,
+         multipart=intake_parts({**RECORD, "applicant": {**APPLICANT, "address": "Số 1\u001b[31m"}}, record_docs())),
+    Case("submit-note-ffff", 400, "validation_error", "note", "POST", SUBMIT, CITIZEN,
+         multipart=intake_parts({**RECORD, "note": "Ghi chú\uffff"}, record_docs())),
+    Case("submit-form-data-value", 400, "validation_error", "form_data.ho_ten", "POST", SUBMIT, CITIZEN,
+         multipart=intake_parts({**RECORD, "form_data": {"ho_ten": "A\u0007B"}}, record_docs())),
+    Case("submit-form-data-nested-list", 400, "validation_error", "form_data.con[1].ten", "POST", SUBMIT, CITIZEN,
+         multipart=intake_parts({**RECORD, "form_data": {"con": [{"ten": "An"}, {"ten": "B\ufffe"}]}}, record_docs())),
+    Case("submit-form-data-key", 400, "validation_error", None, "POST", SUBMIT, CITIZEN,
+         multipart=intake_parts({**RECORD, "form_data": {"ho\u0007ten": "An"}}, record_docs())),
+    Case("register-id-number-tab", 400, "validation_error", "applicant.id_number", "POST", REGISTER, CLERK,
+         multipart=intake_parts(counter({"applicant": {**APPLICANT, "id_number": "0010\t88000777"}}), record_docs())),
+    Case("register-agency-code-newline", 400, "validation_error", "agency", "POST", REGISTER, CLERK,
+         multipart=intake_parts(counter({"agency": "000.00.17\n.H29"}), record_docs())),
+    Case("portal-applicant-name", 400, "validation_error", "applicant.name", "POST", PORTAL_SUBMIT, "portal",
+         json=portal_body(applicant={**APPLICANT, "name": "A\u0007B"})),
+    Case("portal-note-fffe", 400, "validation_error", "note", "POST", PORTAL_SUBMIT, "portal",
+         json=portal_body(note="Ghi chú\ufffe")),
+    Case("portal-document-name", 400, "validation_error", "documents[0].name", "POST", PORTAL_SUBMIT, "portal",
+         json=portal_body(documents=[
+             {"document_type": "TKLLTP", "name": "a\u001b.pdf", "content_base64": base64.b64encode(PDF).decode()},
+             {"document_type": "CCCD", "name": "b.png", "content_base64": base64.b64encode(PNG).decode()}])),
+    Case("request-supplement-item", 400, "validation_error", "items[0]", "POST", ACTION + "request_supplement/", CLERK,
+         json={"reason": "Thiếu", "items": ["Bản sao\u000bCCCD"]}),
+    Case("request-supplement-item-line-break", 400, "validation_error", "items.0", "POST",
+         ACTION + "request_supplement/", CLERK, json={"reason": "Thiếu", "items": ["Bản sao\nCCCD"]}),
+    Case("assign-assignee-newline", 400, "validation_error", "assignee", "POST", ACTION + "assign/", "leader_tuphap",
+         json={"assignee": "specialist\ntuphap"}),
+    Case("transfer-reason-bel", 400, "validation_error", "reason", "POST", ACTION + "transfer/", "leader_tuphap",
+         json={"agency": "000.31.01.H29", "reason": "Chuyển\u0007"}),
+    Case("apologise-reason-ffff", 400, "validation_error", "reason", "POST", ACTION + "apologise/", "leader_tuphap",
+         json={"reason": "Chậm\uffff", "new_appointment": "2099-01-05T09:00:00+07:00"}),
+    Case("request-payment-fee-item-name", 400, "validation_error", "items[0].name", "POST",
+         ACTION + "request_payment/", CLERK, json={"amount": 1000, "items": [{"name": "Lệ\u0007phí", "amount": 1000}]}),
+    Case("confirm-payment-reference-tab", 400, "validation_error", "reference", "POST", ACTION + "confirm_payment/",
+         CLERK, json={"method": "counter", "reference": "BL\t001"}),
+    Case("kiosk-rating-comment", 400, "validation_error", "comment", "POST", "/api/v1/ratings/kiosk/", CLERK,
+         json={"code": "X", "id_number": "001088000777", "level": "satisfied", "comment": "Tốt\u001b"}),
+    Case("kiosk-rating-code-tab", 400, "validation_error", "code", "POST", "/api/v1/ratings/kiosk/", CLERK,
+         json={"code": "X\tY", "id_number": "001088000777", "level": "satisfied"}),
+    # Query parameters used as text, and the path.
+    *[
+        Case(f"query-{name}-{label}", 400, "validation_error", param, "GET", f"{url}?{param}={_q(f'A{char}B')}", who)
+        for name, url, param, who in (
+            ("queue-q", QUEUE, "q", CLERK), ("export-q", "/api/v1/dossiers/export.csv", "q", CLERK),
+            ("agencies-q", "/api/v1/agencies/", "q", None), ("procedures-q", "/api/v1/procedures/", "q", None),
+            ("lookup-id-number", "/api/v1/lookup/HS/", "id_number", None),
+            ("stats-scope", "/api/v1/stats/summary/", "scope", "stats_vangiang"),
+            ("audit-actor", "/api/v1/audit/", "actor", "admin"), ("ratings-clerk", "/api/v1/ratings/", "clerk", CLERK),
+        )
+        for label, char in (("bel", "\u0007"), ("esc", "\u001b"), ("ffff", "\uffff"), ("lf", "\n"), ("tab", "\t"))
+    ],
+    Case("lookup-code-control", 400, "bad_request", None, "GET", "/api/v1/lookup/HS%07X/?id_number=001088000777"),
+    Case("agency-code-control", 400, "bad_request", None, "GET", "/api/v1/agencies/000%1B/"),
+]
+
+
+# --- numbers: bounded, never a 500 --------------------------------------------------------------------
+# Python turns at most 4,300 digits into an int (a ValueError, a 500, before issue 14 item 8), and int()
+# takes signs, blanks and other scripts' digits. Every number a client sends is ASCII digits within bounds.
+NUMBERS = {"huge": "9" * 30, "4301-digits": "9" * 4301, "negative": "-1", "leading-plus": "+5",
+           "arabic-indic-digits": "١٢٣", "whitespace": " 5"}
+
+
+def _cursor(text: str) -> str:
+    return _q(base64.b64encode(text.encode()).decode())
+
+
+def _feed_cursor(text: str) -> str:
+    return _q(base64.urlsafe_b64encode(text.encode()).decode().rstrip("="))
+
+
+CASES += [
+    *[
+        Case(f"page-size-{name}-{label}", 400, "validation_error", "page_size", "GET", f"{url}?page_size={_q(v)}", who)
+        for name, url, who in (("queue", QUEUE, CLERK), ("procedures", "/api/v1/procedures/", None),
+                               ("agencies", "/api/v1/agencies/", None), ("ratings", "/api/v1/ratings/", CLERK),
+                               ("history", "/api/v1/dossiers/{counter}/history/", CLERK),
+                               ("audit", "/api/v1/audit/", "admin"),
+                               ("portal-catalog", "/api/v1/portal/catalog/", "portal"))
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"{name}-{label}", 400, "validation_error", param, "GET", url.format(v=_q(v)), who)
+        for name, url, param, who in (
+            ("due-within-days-queue", QUEUE + "?due_within_days={v}", "due_within_days", CLERK),
+            ("due-within-days-export", "/api/v1/dossiers/export.csv?due_within_days={v}", "due_within_days", CLERK),
+            ("form-event", "/api/v1/dossiers/{{counter}}/documents/apology.pdf?event={v}", "event", CLERK),
+            ("portal-limit", "/api/v1/portal/changes/?limit={v}", "limit", "portal"),
+            ("stats-level", "/api/v1/stats/summary/?from=2025-01-01&to=2025-02-01&level={v}", "level",
+             "stats_vangiang"),
+            ("procedures-online-level", "/api/v1/procedures/?online_level={v}", "online_level", None),
+            ("offerings-min-level", "/api/v1/offerings/?min_level={v}", "min_level", None),
+        )
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"portal-after-{part}-{label}", 400, "validation_error", "after", "GET",
+             f"/api/v1/portal/changes/?after={_feed_cursor(text.format(v=v))}", "portal")
+        for part, text in (("txid", "{v}.1"), ("event-id", "1.{v}"))
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"cursor-{part}-{label}", 400, "validation_error", "cursor", "GET", f"{url}?cursor={_cursor(text + v)}",
+             CLERK)
+        for part, url, text in (("offset", QUEUE, "o="), ("position", "/api/v1/dossiers/{counter}/history/", "p="))
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"if-match-{part}-{label}", 412, "precondition_failed", None, "POST", ACTION + "reject/", CLERK,
+             json={"reason": "Thiếu giấy tờ"}, headers={"If-Match": etag.format(v=v)})
+        for part, etag in (("version", '"{{counter}}.{v}"'), ("id", '"{v}.1"'), ("weak-version", 'W/"{{counter}}.{v}"'))
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"path-id-{name}-{label}", 400 if name == "calendar" and label == "huge" else 404,
+             None if name == "calendar" and label == "huge" else "not_found", None, method, url.format(id=_q(v)), CLERK)
+        for name, method, url in (
+            ("detail", "GET", "/api/v1/dossiers/{id}/"), ("history", "GET", "/api/v1/dossiers/{id}/history/"),
+            ("download", "GET", "/api/v1/dossiers/1/documents/{id}/download/"),
+            ("form", "GET", "/api/v1/dossiers/{id}/documents/receipt.pdf"),
+            ("rating", "POST", "/api/v1/dossiers/{id}/rating/"), ("reject", "POST", "/api/v1/dossiers/{id}/reject/"),
+            ("calendar", "GET", "/api/v1/calendar/{id}/"),
+        )
+        for label, v in NUMBERS.items()
+    ],
+    *[
+        Case(f"portal-timestamp-{label}", 401, None, None, "GET", "/api/v1/portal/changes/",
+             headers={"X-Portal-Key-Id": KEY_ID, "X-Portal-Timestamp": v, "X-Portal-Signature": "00"})
+        for label, v in NUMBERS.items()
+    ],
 ]
 
 
@@ -530,3 +705,22 @@ def test_catalogue_search_finds_nfd_queries(url, q, expected_code, api, demo):
         response = api.get(url, {"q": query})
         assert response.status_code == 200
         assert expected_code in [row["code"] for row in response.json()["results"]], query
+
+
+# --- If-None-Match: compared as text, never parsed; a hostile number is just another tag ------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", list(NUMBERS.values()), ids=list(NUMBERS))
+@pytest.mark.parametrize("path", ["", "history/", "receipt/"])
+def test_if_none_match_with_a_hostile_number_is_a_full_read(value, path, media_root, register, as_user):
+    dossier = register().json()
+    for tag in (f'"{dossier["id"]}.{value}"', f'"{value}.1"', f'W/"{value}.{value}"'):
+        response = as_user(CLERK).get(f"/api/v1/dossiers/{dossier['id']}/{path}", HTTP_IF_NONE_MATCH=tag)
+        assert response.status_code == 200, (tag[:40], response.content[:200])
+    current = as_user(CLERK).get(f"/api/v1/dossiers/{dossier['id']}/{path}", HTTP_IF_NONE_MATCH=dossier_etag(dossier))
+    assert current.status_code == 304
+
+
+def dossier_etag(dossier: dict) -> str:
+    return f'"{dossier["id"]}.{dossier["version"]}"'

@@ -1,6 +1,8 @@
 from django.contrib.auth.password_validation import validate_password
 from rest_framework import serializers
 
+from apps.common.fields import CharField, EmailField, RegexField
+
 from ..models import AgencyMembership, ApplicantType, User
 
 USERNAME_TAKEN = "This username is taken."
@@ -31,13 +33,13 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class ApplicantRegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]{3,150}$")
-    password = serializers.CharField(write_only=True, min_length=8, max_length=128)
-    full_name = serializers.CharField(max_length=255)
+    username = RegexField(r"^[\w.@+-]{3,150}$")
+    password = CharField(write_only=True, min_length=8, max_length=128)
+    full_name = CharField(max_length=255)
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
+    id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$")
+    email = EmailField(required=False, allow_blank=True)
+    phone = RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True)
 
     def validate_username(self, value: str) -> str:
         if User.objects.filter(username__iexact=value).exists():

@@ -5,10 +5,9 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from apps.common.filters import StrictBooleanFilter
-from onestop.text import nfc
 
 from ..models import Agency, Tier
-from ..selectors import agency_get_by_code, agency_list, agency_subtree
+from ..selectors import agency_get_by_code, agency_list, agency_search, agency_subtree
 from .serializers import AgencySerializer
 
 
@@ -16,7 +15,9 @@ class AgencyFilter(django_filters.FilterSet):
     tier = django_filters.ChoiceFilter(choices=Tier.choices)
     parent = django_filters.CharFilter(field_name="parent__code")
     subtree_of = django_filters.CharFilter(method="filter_subtree", label="Agency code: it and all below")
-    q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
+    q = django_filters.CharFilter(
+        method="filter_text", max_length=200, label="Words in the code or name; diacritics and case are ignored"
+    )
     is_active = StrictBooleanFilter()
 
     class Meta:
@@ -30,8 +31,7 @@ class AgencyFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=agency_subtree(root).values("pk"))
 
     def filter_text(self, queryset, name, value):
-        value = nfc(value)  # names are stored NFC; a query typed in NFD must find them
-        return queryset.filter(name__icontains=value) | queryset.filter(code__icontains=value)
+        return agency_search(queryset, value)
 
 
 @extend_schema(tags=["agencies"], summary="List agencies (public)")
@@ -39,7 +39,7 @@ class AgencyListView(generics.ListAPIView):
     serializer_class = AgencySerializer
     permission_classes = [AllowAny]
     filterset_class = AgencyFilter
-    cursor_ordering = ("path", "id")
+    cursor_orderings = {"path": ("path", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return agency_list()

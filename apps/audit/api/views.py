@@ -10,7 +10,7 @@ from apps.common.filters import BoundedDateFilter
 from apps.dossiers.selectors import local_day_bounds
 
 from ..models import AuditAction, AuditEntry
-from ..selectors import audit_entries, user_is_administrator
+from ..selectors import audit_entries, audit_entries_by_actor, user_is_administrator
 from .serializers import AuditEntrySerializer
 
 
@@ -22,13 +22,18 @@ class IsAdministrator(BasePermission):
 
 
 class AuditEntryFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(field_name="actor_username", max_length=150, label="Username")
+    actor = django_filters.CharFilter(
+        method="filter_actor", max_length=150, label="Username (part of it); diacritics and case are ignored"
+    )
     action = django_filters.MultipleChoiceFilter(choices=AuditAction.choices)
     object_type = django_filters.CharFilter(max_length=100, label="app_label.model, e.g. dossiers.dossier")
     object_id = django_filters.CharFilter(max_length=64)
     dossier = django_filters.CharFilter(field_name="dossier_code", max_length=64, label="Dossier code")
     date_from = BoundedDateFilter(method="filter_date_from", label="Local date, inclusive")
     date_to = BoundedDateFilter(method="filter_date_to", label="Local date, inclusive")
+
+    def filter_actor(self, queryset, name, value):
+        return audit_entries_by_actor(queryset, value)
 
     def filter_date_from(self, queryset, name, value):
         low, _ = local_day_bounds(value, None)

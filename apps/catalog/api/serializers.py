@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps.common.labels import LabelField, level_label, service_class_label
+
 from ..models import DocumentType, Field, Offering, Procedure
 
 
@@ -18,11 +20,14 @@ class DocumentTypeSerializer(serializers.ModelSerializer):
 class ProcedureSerializer(serializers.ModelSerializer):
     field = FieldSerializer(read_only=True)
     document_types = DocumentTypeSerializer(many=True, read_only=True)
+    online_level_label = LabelField(level_label, source="online_level")
+    service_class_label = LabelField(service_class_label, source="service_class")
 
     class Meta:
         model = Procedure
         fields = (
-            "code", "name", "field", "online_level", "service_class", "processing_days", "fee",
+            "code", "name", "field", "online_level", "online_level_label", "service_class", "service_class_label",
+            "processing_days", "fee",
             "description", "is_active", "document_types",
         )
 
@@ -35,10 +40,13 @@ class OfferingSerializer(serializers.ModelSerializer):
     processing_days = serializers.DecimalField(
         source="effective_processing_days", max_digits=6, decimal_places=2, read_only=True
     )
+    online_level_label = LabelField(level_label, source="online_level")
+    service_class_label = LabelField(service_class_label, source="service_class")
 
     class Meta:
         model = Offering
         fields = (
-            "agency", "agency_name", "procedure", "procedure_name", "online_level", "service_class",
+            "agency", "agency_name", "procedure", "procedure_name", "online_level", "online_level_label",
+            "service_class", "service_class_label",
             "processing_days", "valid_from", "valid_to", "is_active",
         )

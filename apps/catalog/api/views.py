@@ -1,5 +1,4 @@
 import django_filters
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
@@ -8,10 +7,16 @@ from rest_framework.permissions import AllowAny
 from apps.agencies.models import Agency
 from apps.agencies.selectors import agency_subtree
 from apps.common.filters import StrictBooleanFilter
-from onestop.text import nfc
 
 from ..models import OnlineLevel, Procedure, ServiceClass
-from ..selectors import field_list, offering_list, procedure_get_by_code, procedure_list
+from ..selectors import (
+    field_list,
+    field_search,
+    offering_list,
+    procedure_get_by_code,
+    procedure_list,
+    procedure_search,
+)
 from .serializers import FieldSerializer, OfferingSerializer, ProcedureSerializer
 
 
@@ -25,7 +30,10 @@ class ProcedureFilter(django_filters.FilterSet):
         choices=ServiceClass.choices, label="Decree 42/2022 class in the national catalogue"
     )
     agency = django_filters.CharFilter(method="filter_agency", label="Offered by this agency code")
-    q = django_filters.CharFilter(method="filter_text", label="Code or name contains")
+    q = django_filters.CharFilter(
+        method="filter_text", max_length=200,
+        label="Words in the code, name or field name; diacritics and case are ignored (\"ly lich\" finds \"Lý lịch\")",
+    )
     is_active = StrictBooleanFilter()
 
     class Meta:
@@ -36,8 +44,16 @@ class ProcedureFilter(django_filters.FilterSet):
         return queryset.filter(offerings__agency__code=value, offerings__is_active=True)
 
     def filter_text(self, queryset, name, value):
-        value = nfc(value)  # names are stored NFC; a query typed in NFD must find them
-        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
+        return procedure_search(queryset, value)
+
+
+class FieldFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_text", max_length=200, label="Words in the code or name; diacritics and case are ignored"
+    )
+
+    def filter_text(self, queryset, name, value):
+        return field_search(queryset, value)
 
 
 @extend_schema(tags=["catalogue"], summary="List procedures (public)")
@@ -45,7 +61,7 @@ class ProcedureListView(generics.ListAPIView):
     serializer_class = ProcedureSerializer
     permission_classes = [AllowAny]
     filterset_class = ProcedureFilter
-    cursor_ordering = ("code", "id")
+    cursor_orderings = {"code": ("code", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return procedure_list()
@@ -67,7 +83,8 @@ class ProcedureDetailView(generics.RetrieveAPIView):
 class FieldListView(generics.ListAPIView):
     serializer_class = FieldSerializer
     permission_classes = [AllowAny]
-    cursor_ordering = ("code", "id")
+    filterset_class = FieldFilter
+    cursor_orderings = {"code": ("code", "id"), "name": ("name", "id"), "-name": ("-name", "-id")}
 
     def get_queryset(self):
         return field_list()

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from apps.audit.mixins import AuditedReadMixin
 from apps.audit.models import AuditAction
+from apps.common.numbers import BIGINT_MAX, query_int
 from apps.dossiers.selectors import dossier_get_visible
 
 from ..forms import Form
@@ -52,13 +54,9 @@ class DossierFormPdfView(AuditedReadMixin, APIView):
         if dossier is None:
             raise NotFound("No dossier with this id.")
         if form not in Form.values:
-            raise NotFound(f"No form {form!r}; forms: {', '.join(Form.values)}.")
-        raw_event = request.query_params.get("event")
-        event_id = None
-        if raw_event is not None:
-            if not raw_event.isdigit():
-                raise ValidationError({"event": ["A history event id (a whole number)."]})
-            event_id = int(raw_event)
+            forms = ", ".join(Form.values)
+            raise NotFound(_("No form %(form)s; forms: %(forms)s.") % {"form": repr(form), "forms": forms})
+        event_id = query_int(request.query_params, "event", default=None, low=1, high=BIGINT_MAX)
         try:
             document = document_render(dossier=dossier, form=form, event_id=event_id)
         except DocumentNotAvailable as exc:

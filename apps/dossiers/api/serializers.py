@@ -9,10 +9,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import ApplicantType
-from apps.common.fields import AwareDateTimeField
+from apps.common.fields import AwareDateTimeField, CharField, EmailField, NFCCharField, RegexField
+from apps.common.labels import (
+    LabelField,
+    action_label,
+    channel_label,
+    dossier_status_label,
+    event_status_label,
+    level_label,
+    status_label,
+    timeliness_label,
+)
 from apps.common.serializers import CachedFieldsMixin
 from onestop.lifecycle import Actor, Status, allowed_actions, is_overdue
-from onestop.text import nfc
+from onestop.text import nfc  # noqa: F401  (re-exported: views normalise query text with it)
 
 from ..models import Channel, Dossier, DossierDocument, DossierEvent, PaymentMethod, ResultKind
 from ..payloads import event_payload, payload_json
@@ -21,13 +31,6 @@ REGISTER_CHANNELS = [(Channel.COUNTER.value, Channel.COUNTER.label), (Channel.PO
 RETURN_METHODS = [("counter", "Tại quầy"), ("post", "Bưu chính"), ("online", "Trực tuyến")]
 MAX_FORM_BYTES = 64 * 1024
 MAX_FORM_DEPTH = 6
-
-
-class NFCCharField(serializers.CharField):
-    """Vietnamese text arrives in NFC or NFD; we store NFC so search finds both."""
-
-    def to_internal_value(self, data):
-        return nfc(super().to_internal_value(data))
 
 
 def _deeper_than(value, limit: int) -> bool:
@@ -61,11 +64,11 @@ def _holds_nul(value) -> bool:
 class ApplicantSerializer(serializers.Serializer):
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
     name = NFCCharField(max_length=255)
-    id_number = serializers.RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
+    id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
     birth_date = serializers.DateField(required=False, allow_null=True)
-    phone = serializers.RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    address = NFCCharField(max_length=500, required=False, allow_blank=True, default="")
+    phone = RegexField(r"^\+?[0-9 ]{8,20}$", required=False, allow_blank=True, default="")
+    email = EmailField(required=False, allow_blank=True, default="")
+    address = NFCCharField(multiline=True, max_length=500, required=False, allow_blank=True, default="")
 
     def validate_birth_date(self, value):
         if value is not None and not date(1900, 1, 1) <= value <= timezone.localdate():
@@ -74,11 +77,11 @@ class ApplicantSerializer(serializers.Serializer):
 
 
 class IntakeSerializer(serializers.Serializer):
-    agency = serializers.CharField(max_length=40, help_text="Code of the receiving agency")
-    procedure = serializers.CharField(max_length=40, help_text="National procedure code")
+    agency = CharField(max_length=40, help_text="Code of the receiving agency")
+    procedure = CharField(max_length=40, help_text="National procedure code")
     applicant = ApplicantSerializer(required=False, help_text="Defaults to the signed-in applicant's profile")
     form_data = serializers.DictField(required=False, default=dict)
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_form_data(self, value):
         return checked_form_data(value)
@@ -125,6 +128,11 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     overdue = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    status_label = LabelField(dossier_status_label, source="*")
+    channel_label = LabelField(channel_label, source="channel")
+    online_level_label = LabelField(level_label, source="online_level")
+    timeliness_label = LabelField(timeliness_label, source="timeliness")
+    allowed_action_labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
@@ -135,6 +143,7 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "submitted_at", "received_at", "due_at", "appointment_at", "resolved_at", "returned_at", "closed_at",
             "timeliness", "overdue", "result", "result_note", "fee_amount", "payment_method", "paid_at",
             "received_by", "assigned_to", "version", "allowed_actions",
+            "status_label", "channel_label", "online_level_label", "timeliness_label", "allowed_action_labels",
         )
         read_only_fields = fields
 
@@ -146,16 +155,25 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         actors: frozenset[Actor] = self.context.get("actors_for", lambda d: frozenset())(dossier)
         return [str(a) for a in allowed_actions(Status(dossier.status), actors)]
 
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_allowed_action_labels(self, dossier: Dossier) -> dict[str, str]:
+        """Each allowed action's label, in the request's language ({"accept": "Tiếp nhận", …})."""
+        return {action: action_label(action) for action in self.get_allowed_actions(dossier)}
+
 
 class DossierListSerializer(serializers.ModelSerializer):
     procedure = serializers.SlugRelatedField(slug_field="code", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status_label = LabelField(dossier_status_label, source="*")
+    channel_label = LabelField(channel_label, source="channel")
+    timeliness_label = LabelField(timeliness_label, source="timeliness")
 
     class Meta:
         model = Dossier
         fields = ("id", "code", "status", "channel", "procedure", "agency", "applicant_name", "submitted_at",
-                  "received_at", "due_at", "appointment_at", "resolved_at", "timeliness", "assigned_to", "version")
+                  "received_at", "due_at", "appointment_at", "resolved_at", "timeliness", "assigned_to", "version",
+                  "status_label", "channel_label", "timeliness_label")
         read_only_fields = fields
 
 
@@ -174,20 +192,25 @@ class DossierEventSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     payload = EventPayloadField()
+    action_label = LabelField(action_label, source="action")
+    from_status_label = LabelField(status_label, source="from_status")
+    to_status_label = LabelField(event_status_label, source="*")
 
     class Meta:
         model = DossierEvent
-        fields = ("id", "action", "from_status", "to_status", "actor", "actor_role", "agency", "at", "payload")
+        fields = ("id", "action", "from_status", "to_status", "actor", "actor_role", "agency", "at", "payload",
+                  "action_label", "from_status_label", "to_status_label")
         read_only_fields = fields
 
 
 class LookupSerializer(serializers.ModelSerializer):
     procedure_name = serializers.CharField(source="procedure.name")
     agency_name = serializers.CharField(source="agency.name")
+    status_label = LabelField(dossier_status_label, source="*")
 
     class Meta:
         model = Dossier
-        fields = ("code", "status", "procedure_name", "agency_name", "received_at", "appointment_at",
+        fields = ("code", "status", "status_label", "procedure_name", "agency_name", "received_at", "appointment_at",
                   "resolved_at", "returned_at")
         read_only_fields = fields
 
@@ -200,21 +223,21 @@ class EmptySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
 
 
 class OptionalReasonSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.CharField(max_length=150, help_text="Username of a staff member of the agency")
+    assignee = CharField(max_length=150, help_text="Username of a staff member of the agency")
 
 
 class SupplementRequestSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
     document_types = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=50, required=False, default=list,
+        child=CharField(max_length=40), max_length=50, required=False, default=list,
         help_text="Codes of the procedure's document types to bring again (the supplement must bring each)",
     )
     items = serializers.ListField(
@@ -231,7 +254,7 @@ class SupplementRequestSerializer(serializers.Serializer):
 
 
 class SupplementSerializer(serializers.Serializer):
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
     form_data = serializers.DictField(required=False, default=dict,
                                       help_text="Fields to add to or correct in the dossier's form data")
 
@@ -240,12 +263,12 @@ class SupplementSerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    agency = serializers.CharField(max_length=40)
-    reason = NFCCharField(max_length=2000)
+    agency = CharField(max_length=40)
+    reason = NFCCharField(multiline=True, max_length=2000)
 
 
 class ApologiseSerializer(serializers.Serializer):
-    reason = NFCCharField(max_length=2000)
+    reason = NFCCharField(multiline=True, max_length=2000)
     new_appointment = AwareDateTimeField()
 
 
@@ -261,14 +284,14 @@ class PaymentRequestSerializer(serializers.Serializer):
 
 class PaymentConfirmSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class ResolveSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=ResultKind.choices)
-    note = NFCCharField(max_length=4000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=4000, required=False, allow_blank=True, default="")
 
 
 class ReturnSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=RETURN_METHODS)
-    note = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")

@@ -5,7 +5,6 @@ import re
 from typing import Any
 
 import django_filters
-from django.db.models import Q
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -20,7 +19,8 @@ from apps.accounts.permissions import IsApplicant, IsStaffReader
 from apps.audit.mixins import AuditedReadMixin
 from apps.audit.models import AuditAction
 from apps.common.conditional import conditional
-from apps.common.filters import BoundedDateFilter, StrictBooleanFilter
+from apps.common.filters import BoundedDateFilter, BoundedIntegerFilter, StrictBooleanFilter
+from apps.common.numbers import bounded_int
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from apps.ops.context import note_dossier
@@ -41,6 +41,7 @@ from ..selectors import (
     local_day_bounds,
     lookup_by_code,
     overdue_filter,
+    search_queue,
 )
 from ..uploads import CheckedUpload, check_upload
 from .serializers import (
@@ -84,9 +85,10 @@ def _expected_version(request, dossier_id: int) -> int | None:
     if not header or header.strip() == "*":
         return None
     match = re.fullmatch(r'(?:W/)?"(\d+)\.(\d+)"', header.strip())
-    if match is None or int(match[1]) != dossier_id:
+    version = bounded_int(match[2]) if match else None
+    if match is None or bounded_int(match[1]) != dossier_id or version is None:
         raise DomainError("If-Match does not name this dossier's ETag.", code=ErrorCode.PRECONDITION_FAILED)
-    return int(match[2])
+    return version
 
 
 def _split_intake(request) -> tuple[dict[str, Any], list[CheckedUpload]]:
@@ -147,7 +149,7 @@ class DossierFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(field_name="agency__code")
     assigned_to_me = StrictBooleanFilter(method="filter_mine")
     overdue = StrictBooleanFilter(method="filter_overdue")
-    due_within_days = django_filters.NumberFilter(method="filter_due_within", min_value=0, max_value=365)
+    due_within_days = BoundedIntegerFilter(method="filter_due_within", low=0, high=365)
     received_from = BoundedDateFilter(method="filter_received_from", label="Local date, inclusive")
     received_to = BoundedDateFilter(method="filter_received_to", label="Local date, inclusive")
     q = django_filters.CharFilter(method="filter_text", max_length=100, label="Code, applicant name or ID number")
@@ -195,12 +197,7 @@ class DossierFilter(django_filters.FilterSet):
         return queryset.filter(received_at__lt=high)
 
     def filter_text(self, queryset, name, value):
-        text = nfc(value)
-        if not text:
-            return queryset
-        return queryset.filter(
-            Q(code=text) | Q(applicant_id_number=text) | Q(applicant_name__icontains=text)
-        )
+        return search_queue(queryset, value)
 
 
 @extend_schema(tags=["dossiers"])

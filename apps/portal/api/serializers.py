@@ -9,14 +9,15 @@ from rest_framework import serializers
 
 from apps.catalog.api.serializers import ProcedureSerializer
 from apps.catalog.models import ServiceClass
+from apps.common.fields import CharField
 from apps.dossiers.api.serializers import ApplicantSerializer, EventPayloadField, IntakeSerializer
 from onestop.lifecycle import Status, portal_status
 
 
 class PortalDocumentSerializer(serializers.Serializer):
-    document_type = serializers.CharField(max_length=40, help_text="Document type code of the procedure")
-    name = serializers.CharField(max_length=255, required=False, default="document.pdf")
-    content_base64 = serializers.CharField(
+    document_type = CharField(max_length=40, help_text="Document type code of the procedure")
+    name = CharField(max_length=255, required=False, default="document.pdf")
+    content_base64 = CharField(
         help_text="The file, base64 (RFC 4648); same size and type limits as uploads",
         max_length=math.ceil(settings.UPLOAD_MAX_BYTES / 3) * 4 + 4,
         trim_whitespace=False,

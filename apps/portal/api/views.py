@@ -5,11 +5,12 @@ from django.core.cache import cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.common.numbers import query_int
 from apps.common.parsers import JSONParser
 from apps.common.throttling import PortalSubmissionThrottle
 from apps.dossiers import services as dossier_services
@@ -105,11 +106,8 @@ class PortalDossierDetailView(PortalAPIView):
 )
 class PortalChangesView(PortalAPIView):
     def get(self, request):
-        raw_limit = request.query_params.get("limit", "100")
-        # isascii(): "²".isdigit() is true, and int("²") a ValueError.
-        if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= FEED_MAX_LIMIT:
-            raise ValidationError({"limit": [f"A whole number from 1 to {FEED_MAX_LIMIT}."]})
-        page = change_feed(after=request.query_params.get("after") or None, limit=int(raw_limit))
+        limit = query_int(request.query_params, "limit", default=100, low=1, high=FEED_MAX_LIMIT)
+        page = change_feed(after=request.query_params.get("after") or None, limit=limit)
         return Response(ChangePageSerializer(
             {"results": page.events, "next_cursor": page.next_cursor, "has_more": page.has_more}
         ).data)

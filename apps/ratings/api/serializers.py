@@ -1,6 +1,7 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from apps.dossiers.api.serializers import NFCCharField
+from apps.common.fields import CharField, NFCCharField
 
 from ..models import Criterion, Level, Rating
 
@@ -11,18 +12,19 @@ class RatingInputSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Level.choices), required=False, default=dict,
         help_text=f"Per-criterion level; criteria: {', '.join(Criterion.values)}",
     )
-    comment = NFCCharField(max_length=2000, required=False, allow_blank=True, default="")
+    comment = NFCCharField(multiline=True, max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_criteria(self, value):
         unknown = sorted(set(value) - set(Criterion.values))
         if unknown:
-            raise serializers.ValidationError(f"Unknown criteria: {', '.join(unknown)}.", code="invalid_choice")
+            raise serializers.ValidationError(_("Unknown criteria: %(names)s.") % {"names": ", ".join(unknown)},
+                                              code="invalid_choice")
         return value
 
 
 class KioskRatingSerializer(RatingInputSerializer):
-    code = serializers.CharField(max_length=64)
-    id_number = serializers.CharField(max_length=20)
+    code = CharField(max_length=64)
+    id_number = CharField(max_length=20)
 
 
 class RatingSerializer(serializers.ModelSerializer):

@@ -13,7 +13,7 @@ from apps.dossiers.selectors import dossier_get_visible, dossier_queue, local_da
 from onestop.errors import DomainError, ErrorCode
 
 from ..models import Level, Rating, Source
-from ..selectors import ratings_visible_to
+from ..selectors import ratings_by_clerk, ratings_visible_to
 from ..services import rating_give
 from .serializers import KioskRatingSerializer, RatingInputSerializer, RatingSerializer
 
@@ -71,11 +71,17 @@ class KioskRatingView(APIView):
 class RatingFilter(django_filters.FilterSet):
     agency = django_filters.CharFilter(field_name="agency__code")
     procedure = django_filters.CharFilter(field_name="procedure__code")
-    clerk = django_filters.CharFilter(field_name="clerk__username")
+    clerk = django_filters.CharFilter(
+        method="filter_clerk", max_length=200,
+        label="Clerk's username or name; diacritics and case are ignored (\"bich\" finds \"Trần Thị Bích\")",
+    )
     level = django_filters.MultipleChoiceFilter(choices=Level.choices)
     source = django_filters.ChoiceFilter(choices=Source.choices)
     date_from = BoundedDateFilter(method="filter_from", label="Local date, inclusive")
     date_to = BoundedDateFilter(method="filter_to", label="Local date, inclusive")
+
+    def filter_clerk(self, queryset, name, value):
+        return ratings_by_clerk(queryset, value)
 
     def filter_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=local_day_bounds(value, None)[0])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,6 +17,7 @@ from apps.agencies.models import Agency, Tier
 from apps.agencies.selectors import agency_subtree
 from apps.catalog.models import Procedure
 from apps.common.exports import XLSX_TYPE, csv_response, flatten, xlsx_response
+from apps.common.fields import CharField
 from onestop.errors import DomainError, ErrorCode
 
 from ..selectors import GROUPINGS, MAX_TIME_BUCKETS, Scope, stats_breakdown, stats_summary, time_buckets
@@ -24,11 +26,11 @@ MAX_PERIOD_DAYS = 366 * 10
 
 
 class StatsQuerySerializer(serializers.Serializer):
-    scope = serializers.CharField(required=False, help_text="Agency code; default: your whole scope")
+    scope = CharField(required=False, help_text="Agency code; default: your whole scope")
     subtree = serializers.BooleanField(required=False, default=True, help_text="Include sub-agencies")
     date_from = serializers.DateField(help_text="First local day of the period (inclusive)")
     date_to = serializers.DateField(help_text="Local day after the period (exclusive): [from, to)")
-    procedure = serializers.CharField(required=False)
+    procedure = CharField(required=False)
     level = serializers.ChoiceField(choices=[1, 2, 3, 4], required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
 
@@ -113,7 +115,9 @@ class StatsBreakdownView(StatsAPIView):
         scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
         by = data["by"]
         if by in ("day", "month", "quarter", "year") and len(time_buckets(start, end, by)) > MAX_TIME_BUCKETS:
-            raise ValidationError({"by": [f"More than {MAX_TIME_BUCKETS} periods; choose a coarser grouping."]})
+            raise ValidationError(
+                {"by": [_("More than %(max)d periods; choose a coarser grouping.") % {"max": MAX_TIME_BUCKETS}]}
+            )
         return Response({"from": start, "to": end, "by": by, "groups": stats_breakdown(scope, start, end, by)})
 
 

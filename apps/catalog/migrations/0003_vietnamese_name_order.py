@@ -1,0 +1,26 @@
+"""Names in Vietnamese dictionary order on PostgreSQL (ICU "vi-VN-x-icu"); SQLite keeps its default.
+
+The collation comes from settings.NAME_COLLATION, so the same migration suits both databases."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('catalog', '0002_service_class'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='field',
+            name='name',
+            field=models.CharField(db_collation=settings.NAME_COLLATION, max_length=255),
+        ),
+        migrations.AlterField(
+            model_name='procedure',
+            name='name',
+            field=models.CharField(db_collation=settings.NAME_COLLATION, max_length=500),
+        ),
+    ]
