@@ -82,10 +82,12 @@ _CODE = "(SELECT code FROM new_code)"
 
 
 def _columns(model: type[models.Model], rows: list[models.Model]) -> list[models.Field]:
-    """The columns to write: every concrete field, less an unset primary key (the sequence gives
-    it) and fields left to their database default."""
+    """The columns to write: every concrete field, less generated columns (the database computes
+    them), an unset primary key (the sequence gives it) and fields left to their database default."""
     columns = []
     for f in model._meta.concrete_fields:
+        if f.generated:
+            continue
         if f.primary_key and all(row.pk is None for row in rows):
             continue
         if all(isinstance(getattr(row, f.attname), DatabaseDefault) for row in rows):
@@ -205,6 +207,8 @@ def _fill_in(writes: NewDossierWrites, code: str) -> None:
     """The Python rows as written: the placeholder replaced by the code (text and JSON values)."""
     for row in writes.rows:
         for f in row._meta.concrete_fields:
+            if f.generated:
+                continue
             value = getattr(row, f.attname)
             if isinstance(value, str) and writes.placeholder in value:
                 setattr(row, f.attname, value.replace(writes.placeholder, code))

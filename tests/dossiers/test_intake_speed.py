@@ -74,6 +74,7 @@ def test_every_row_arrives_with_the_code_and_the_ids(demo, media_root):
     event = DossierEvent.objects.get(dossier=dossier)
     assert dossier.code == body["code"] and dossier.code.startswith(RECORD["agency"] + "-")
     assert event.txid is not None  # the database default (the writing transaction) still applies
+    assert dossier.applicant_name_folded  # a generated column: left to the database, computed
     outbox = OutboxMessage.objects.get(dossier=dossier)
     assert outbox.event_id == event.pk
     assert outbox.payload["MaHoSo"] == dossier.code  # the code reached the JSON inside the statement
