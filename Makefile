@@ -25,6 +25,10 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py load_demo --dossiers 300
 	@echo "Serving http://127.0.0.1:8000/  (Swagger UI: http://127.0.0.1:8000/api/docs/)"
+	@# The scheduled jobs (overdue sweep, reminders, applicant notices, ...) run beside the server:
+	@# apps/common/scheduler.py; e-mail goes to this console.
+	$(RUN_ENV) $(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install

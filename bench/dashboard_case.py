@@ -56,6 +56,7 @@ def time_dashboard_first_paint(repeat: int = 30, params: dict[str, str] | None =
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from apps.agencies.models import Agency
     from apps.dashboard.selectors import dashboard_page_data
 
     user = _supervisor()
@@ -66,13 +67,16 @@ def time_dashboard_first_paint(repeat: int = 30, params: dict[str, str] | None =
 
     with CaptureQueriesContext(connection) as captured:
         page = paint()  # cold: every statement a first paint can run
+    agencies = Agency.objects.count()
     times = time_calls(paint, repeat, budget_seconds)
     p95 = percentile(times, 0.95)
     return {
         "case": "dashboard first paint", "scope": "province", "period": f"{page['period']['from']} .. "
         f"{page['period']['to']}", "runs": len(times), "p50_ms": percentile(times, 0.5), "p95_ms": p95,
         "max_ms": max(times), "statements": len(captured.captured_queries), "target_ms": DASHBOARD_TARGET_MS,
-        "passed": p95 <= DASHBOARD_TARGET_MS, "received": page["summary"]["received"],
+        # The province ranking lists every agency, those that received nothing too (issue 13).
+        "passed": p95 <= DASHBOARD_TARGET_MS and len(page["agencies"]) == agencies,
+        "received": page["summary"]["received"], "agencies": agencies,
         "agencies_ranked": len(page["agencies"]), "overdue_procedures": len(page["overdue_procedures"]),
     }
 
@@ -82,7 +86,8 @@ def print_figures(figures: dict[str, Any]) -> None:
           f"p50 {figures['p50_ms']:,.1f} ms, p95 {figures['p95_ms']:,.1f} ms, max {figures['max_ms']:,.1f} ms, "
           f"{figures['statements']} statements; target p95<={figures['target_ms']:.0f}ms "
           f"{'PASS' if figures['passed'] else 'FAIL'}  (received {figures['received']:,}, "
-          f"{figures['agencies_ranked']} agencies ranked, {figures['overdue_procedures']} procedures overdue)")
+          f"{figures['agencies_ranked']} of {figures['agencies']} agencies ranked, "
+          f"{figures['overdue_procedures']} procedures overdue)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.audit",
     "apps.dashboard",
+    "apps.public",  # citizens' pages: landing, lookup (issue 17)
+    "apps.payments",  # online payment through a gateway (issue 17)
+    "apps.identity",  # one account per citizen ID number; verified sign-in over OpenID Connect (issue 17)
     "apps.ops",
 ]
 
@@ -200,6 +203,8 @@ SPECTACULAR_SETTINGS = {
         "RegisterChannelEnum": "apps.dossiers.api.serializers.REGISTER_CHANNELS",
         "PaymentMethodEnum": "apps.dossiers.models.PaymentMethod.choices",
         "ReturnMethodEnum": "apps.dossiers.api.serializers.RETURN_METHODS",
+        "StatusEnum": "apps.dossiers.models.StatusChoices.choices",  # the dossier states, as before
+        "PaymentStatusEnum": "apps.payments.models.PaymentStatus.choices",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -352,7 +357,7 @@ CELERY_BEAT_SCHEDULE.update(
 )
 
 # Official one-stop forms as PDF (apps/documents, issue 8).
-# The address citizens reach this service at: the QR code on a receipt opens {PUBLIC_BASE_URL}/api/v1/lookup/<code>/.
+# The address citizens reach this service at: the QR code on a receipt opens {PUBLIC_BASE_URL}/tra-cuu/?ma=<code>.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # The place in the forms' date line ("Hưng Yên, ngày …"); empty: the province's name from the agency tree.
 DOCUMENTS_PLACE = env.str("DOCUMENTS_PLACE", default="")
@@ -364,3 +369,29 @@ CELERY_BEAT_SCHEDULE["accounts-purge-refresh-families"] = {
 CELERY_BEAT_SCHEDULE["documents-mail-retry"] = {
     "task": "documents.retry_pending_mail", "schedule": DOCUMENT_MAIL_RETRY_AFTER_SECONDS,
 }
+
+# Online payment (apps/payments, issue 17): request_payment opens a payment at the gateway; its signed
+# IPN (POST /api/v1/payments/callback/) confirms it; a reconciliation job asks about the silent ones.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="")  # "vnpay", or empty: no online payment
+VNPAY_PAY_URL = env.str("VNPAY_PAY_URL", default="https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+VNPAY_API_URL = env.str("VNPAY_API_URL", default="https://sandbox.vnpayment.vn/merchant_webapi/api/transaction")
+VNPAY_TMN_CODE = env.str("VNPAY_TMN_CODE", default="")
+VNPAY_HASH_SECRET = env.str("VNPAY_HASH_SECRET", default="")
+PAYMENT_RETURN_URL = env.str("PAYMENT_RETURN_URL", default="")  # empty: {PUBLIC_BASE_URL}/thanh-toan/ket-qua/
+PAYMENT_EXPIRE_MINUTES = env.int("PAYMENT_EXPIRE_MINUTES", default=15)  # a signed redirect's validity
+PAYMENT_TIMEOUT = env.float("PAYMENT_TIMEOUT", default=10.0)  # seconds, the gateway's query API
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=20)  # N: pending longer -> ask
+CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
+    "task": "payments.reconcile", "schedule": env.int("PAYMENT_RECONCILE_SECONDS", default=300),
+}
+
+# Citizens' verified sign-in (apps/identity, issue 17): OpenID Connect, code flow with PKCE, against the
+# national identity provider (VNeID through the national portal's SSO). Empty issuer: not offered.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_REDIRECT_URI = env.str("OIDC_REDIRECT_URI", default=PUBLIC_BASE_URL.rstrip("/") + "/api/v1/auth/oidc/callback/")
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid profile")
+OIDC_ID_NUMBER_CLAIM = env.str("OIDC_ID_NUMBER_CLAIM", default="id_number")  # the claim holding the CCCD
+OIDC_STATE_SECONDS = env.int("OIDC_STATE_SECONDS", default=600)  # a started sign-in's lifetime
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)

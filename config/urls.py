@@ -15,6 +15,9 @@ api_v1 = [
     path("", include("apps.documents.api.urls")),
     path("", include("apps.portal.api.urls")),
     path("", include("apps.audit.api.urls")),
+    path("", include("apps.notifications.api.urls")),
+    path("", include("apps.payments.api.urls")),
+    path("", include("apps.identity.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +29,8 @@ urlpatterns = [
     # Split view: Swagger UI's start-up script is a URL, not inline, so the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^api/", api_not_found),
+    path("", include("apps.public.urls")),  # landing page, /tra-cuu/ lookup, favicon
+    path("", include("apps.payments.urls")),  # the applicant's payment link and the gateway's return page
 ]
 
 handler400 = "apps.common.problems.handler400"

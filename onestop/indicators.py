@@ -159,8 +159,8 @@ class PeriodCounts:
     received_online_offered: int  # received of procedures offered online (level >= 3)
     online_received_online_offered: int
     carried_over: int  # pending at `from`
-    pending_end: int  # pending at `to`
-    overdue_end: int  # pending at `to`, clock running, due before `to`
+    pending_end: int  # pending at min(`to`, now)
+    overdue_end: int  # pending at min(`to`, now), clock running, due before it (selectors.overdue_cutoff)
     offered: dict[int, int]  # procedures offered by the scope, by (max) level
     offered_with_online: dict[int, int]  # level-3/4 offered procedures with >= 1 online dossier received
 
@@ -173,7 +173,9 @@ def indicators(c: PeriodCounts) -> dict[str, Any]:
     rejected, withdrawn = p(Metric.REJECTED, 0), p(Metric.WITHDRAWN, 0)
     transfer_in, transfer_out = p(Metric.TRANSFER_IN, 0), p(Metric.TRANSFER_OUT, 0)
     pending_not_overdue = c.pending_end - c.overdue_end
-    workload = c.carried_over + received
+    # Decision 766: over the dossiers handled, i.e. resolved in the period + held pending at its end,
+    # each at the agency holding it then (counters follow transfers), so the two forms add up to 1.
+    handled = resolved + c.pending_end
     offered_total = sum(c.offered.values())
     l3, l4 = c.offered.get(3, 0), c.offered.get(4, 0)
     w3, w4 = c.offered_with_online.get(3, 0), c.offered_with_online.get(4, 0)
@@ -199,8 +201,9 @@ def indicators(c: PeriodCounts) -> dict[str, Any]:
         "carried_over": c.carried_over,
         "pending_end": c.pending_end,
         "overdue_end": c.overdue_end,
-        "on_time_rate_766": ratio(early + on_time + pending_not_overdue, workload),
-        "overdue_rate_766": ratio(late + c.overdue_end, workload),
+        "handled": handled,
+        "on_time_rate_766": ratio(early + on_time + pending_not_overdue, handled),
+        "overdue_rate_766": ratio(late + c.overdue_end, handled),
         "balance": {
             "carried_over_plus_received_plus_in": c.carried_over + received + transfer_in,
             "resolved_rejected_withdrawn_out_pending": resolved + rejected + withdrawn + transfer_out + c.pending_end,

@@ -62,3 +62,17 @@ ALL_LABELS: tuple[str, ...] = (
     *STATUS_LABELS.values(), REJECTED_AFTER_EXAMINATION, *ACTION_LABELS.values(), *CHANNEL_LABELS.values(),
     *TIMELINESS_LABELS.values(), *TIER_LABELS.values(), *LEVEL_LABELS.values(), *SERVICE_CLASS_LABELS.values(),
 )
+
+
+def status_label(status: str) -> str:
+    """The Vietnamese label of a dossier state (the code itself if unknown)."""
+    return STATUS_LABELS.get(status, status)
+
+
+def masked_name(name: str) -> str:
+    """"Nguyễn Văn Bảy" → "N. V. Bảy": enough for the applicant to recognise their dossier on a public
+    page, not the full name of whoever a guessed code + ID number pair would belong to."""
+    words = name.split()
+    if len(words) <= 1:
+        return name.strip()
+    return " ".join([*(w[0] + "." for w in words[:-1]), words[-1]])

@@ -2,6 +2,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -52,6 +53,8 @@ class User(AbstractUser):
     )
     # Citizen ID (CCCD, 12 digits), tax code or agency code, depending on applicant_type.
     id_number = models.CharField(max_length=20, blank=True, db_index=True)
+    # What the system writes to this person in (e-mail, SMS): Vietnamese unless they chose English.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     # Moves on (only ever up, only through revoke_tokens_of) whenever the user's roles, agency
     # memberships, password or active/staff/superuser state change: tokens minted before then stop working.
     token_version = models.PositiveIntegerField(default=0, editable=False)

@@ -4,13 +4,15 @@ Every change of a user's roles, scope, password or active state revokes the user
 way it is made (these services, the admin, the ORM): models.py and signals.py see to it."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
 from apps.agencies.models import Agency
+from onestop.identity import normalise_id_number
 from onestop.text import nfc
 
-from .models import AgencyMembership, User
+from .models import AgencyMembership, ApplicantType, User
 from .roles import STAFF_ROLES, Role
 
 
@@ -36,6 +38,7 @@ def applicant_register(
     id_number: str,
     email: str = "",
     phone: str = "",
+    language: str = "",
 ) -> User:
     try:
         with transaction.atomic():
@@ -45,8 +48,11 @@ def applicant_register(
                 email=email,
                 full_name=nfc(full_name),  # becomes the applicant name of their dossiers, searched in NFC
                 applicant_type=applicant_type,
-                id_number=id_number,
+                # A citizen's number in its one written form (onestop/identity.py), as the claim keys it.
+                id_number=(normalise_id_number(id_number).display if applicant_type == ApplicantType.CITIZEN
+                           else id_number),
                 phone=phone,
+                language=language or settings.LANGUAGE_CODE,
             )
     except IntegrityError as exc:
         # The caller checked the name; a parallel sign-up with it (in any case) committed first.
@@ -54,6 +60,10 @@ def applicant_register(
             raise UsernameTaken(username) from exc
         raise
     _grant_roles(user, [Role.APPLICANT])
+    if applicant_type == ApplicantType.CITIZEN:
+        from apps.identity.services import claim_id_number  # one account per ID number (apps/identity)
+
+        claim_id_number(user, normalise_id_number(id_number))
     return user
 
 

@@ -1,7 +1,7 @@
 """Everything the dashboard shows, built by one function from the statistics selectors.
 
 Scope and authorisation are the statistics API's own: the page's query is handed to
-`apps.stats.api.views.stats_query`, so the dashboard can never show more (or differently scoped
+`apps.stats.selectors.stats_query`, so the dashboard can never show more (or differently scoped
 figures) than `/api/v1/stats/summary/` answers for the same query. The first paint costs a fixed
 handful of statements whatever the history's size: two summaries (the period and the one before),
 one breakdown by month (the trend), one by agency (the ranking), one index-only scan of the
@@ -26,8 +26,7 @@ from apps.catalog.models import Procedure
 from apps.common.numbers import bounded_int
 from apps.dossiers.models import Dossier
 from apps.dossiers.selectors import overdue_filter
-from apps.stats.api.views import stats_query
-from apps.stats.selectors import Scope, stats_breakdown, stats_summary
+from apps.stats.selectors import Scope, stats_breakdown, stats_query, stats_summary
 from onestop.errors import DomainError, ErrorCode
 
 from .models import COUNT_INDICATORS, LOWER_IS_BETTER, Indicator, IndicatorTarget
@@ -180,18 +179,10 @@ def _navigation(form: dict[str, Any], period: Period, today: date) -> dict[str, 
 # --- scope, targets, rankings ----------------------------------------------------------------------
 
 
-class _StatsQuery:
-    """What `stats_query` reads from a request: the user and the query parameters."""
-
-    def __init__(self, user: User, query_params: dict[str, str]):
-        self.user = user
-        self.query_params = query_params
-
-
 def _api_query(params: Mapping[str, str], period: Period) -> dict[str, str]:
     """The statistics API query equal to the page's (the export links carry it too)."""
     query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
-    for name in ("scope", "tier", "level"):
+    for name in ("scope", "tier", "level", "include_predecessors"):
         if params.get(name):
             query[name] = params[name]
     return query
@@ -234,6 +225,10 @@ def _tile_detail(summary: dict[str, Any], key: str) -> str:
     if key == Indicator.LEVEL_3_4_PROVISION_RATE:
         return (f"Mức 3: {n(summary['procedures_offered_level_3'])} · mức 4: "
                 f"{n(summary['procedures_offered_level_4'])} / {n(summary['procedures_offered'])} TTHC")
+    if key == Indicator.ON_TIME_RATE_766:  # over the dossiers handled: resolved + pending at the end
+        figure = summary[key]
+        return (f"{n(figure['numerator'])} / {n(figure['denominator'])} hồ sơ đã xử lý (giải quyết "
+                f"{n(summary['resolved'])} · đang giải quyết {n(summary['pending_end'])})")
     if key == Indicator.PROCEDURES_WITH_ONLINE_DOSSIERS_RATE:
         return f"{n(summary['procedures_with_online_dossiers'])} TTHC có hồ sơ trực tuyến"
     figure = summary[key]
@@ -303,9 +298,8 @@ def _agency_ranking(scope: Scope, period: Period) -> list[dict[str, Any]]:
 
 def overdue_procedures(scope: Scope, at: datetime, limit: int = TOP_OVERDUE) -> list[dict[str, Any]]:
     """The procedures with the most dossiers overdue at `at` (clock running, due before it), from
-    the dossiers as they are now, so `at` is the end of today. The same count the statistics call
-    `overdue_end` for a period ending tomorrow, per procedure; one index-only scan
-    (dossier_overdue_idx) over the overdue dossiers only."""
+    the dossiers as they are now, so `at` is now: the statistics' `overdue_end` for a period up to
+    today, per procedure; one index-only scan (dossier_overdue_idx) over the overdue dossiers only."""
     dossiers = overdue_filter(Dossier.objects.all(), True, now=at)
     if scope.agency_ids is not None:
         dossiers = dossiers.filter(agency_id__in=sorted(scope.agency_ids))
@@ -374,7 +368,7 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
     today = today or timezone.localdate()
     form, period, previous = resolve_period(params, today)
     api_query = _api_query(params, period)
-    scope, _start, _end, _data = stats_query(_StatsQuery(user, {**api_query, "subtree": "true"}))
+    scope, _start, _end, _data = stats_query(user, {**api_query, "subtree": "true"})
 
     choices = _scope_choices(user)
     by_code = {c["code"]: c for c in choices}
@@ -385,7 +379,10 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
     trend_start, months = _monthly(scope, period)
     summary = _summary(scope, period, months)
     summary_before = _summary(scope, previous, months)
-    overdue_at = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
+    # The end of the period is min(its end, now) (DESIGN.md section 6): overdue means due before now
+    # (or, for a page asked as on an earlier `today`, before that day's end).
+    overdue_at = min(timezone.now(), datetime.combine(today + timedelta(days=1), time.min,
+                                                      tzinfo=timezone.get_current_timezone()))
     targets = targets_for(root["path"] if root else None)
 
     filters = {k: api_query[k] for k in ("tier", "level") if k in api_query}

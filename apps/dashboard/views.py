@@ -13,7 +13,7 @@ from onestop.errors import DomainError
 from .selectors import DashboardQueryError, can_view_dashboard, dashboard_page_data
 
 # The statistics API's field names, as the page's form calls them.
-FIELD_LABELS = {"date_to": "Kỳ thống kê", "date_from": "Kỳ thống kê", "scope": "Đơn vị", "tier": "Cấp",
+FIELD_LABELS = {"to": "Kỳ thống kê", "from": "Kỳ thống kê", "scope": "Đơn vị", "tier": "Cấp",
                 "level": "Mức độ", "period": "Loại kỳ", "year": "Năm", "month": "Tháng", "quarter": "Quý",
                 "start": "Từ ngày", "end": "Đến ngày"}
 

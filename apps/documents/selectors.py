@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any, assert_never
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -31,6 +30,7 @@ from apps.catalog.models import DocumentType
 from apps.dossiers.actions import SLIP_LABELS
 from apps.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, ResultKind
 from apps.dossiers.payloads import event_payload
+from apps.public.links import lookup_page_url
 from apps.workcalendar.selectors import working_calendar
 from onestop import events as ev
 from onestop.lifecycle import Action, Status
@@ -61,13 +61,14 @@ def nfc(value: Any) -> str:
 
 
 def lookup_url(code: str) -> str:
-    """What the QR code opens: the public lookup of this dossier, *without* the ID number.
+    """What the QR code opens: the citizens' lookup page with this dossier's code filled in, *without*
+    the ID number (apps.public.links).
 
     The lookup also asks for the applicant's ID number; the slip is paper that travels (photos,
     folders, a relative collecting the result), so the second factor stays off it: the QR alone
     does not reveal the dossier, and no ID number ends up in URL logs or scanner histories.
     """
-    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("dossier-lookup", args=[code])
+    return lookup_page_url(code)
 
 
 def mask_id_number(value: str) -> str:

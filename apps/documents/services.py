@@ -24,7 +24,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
+from apps.common.i18n import in_language_of
 from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.sinks import EventRecord, EventWrites
@@ -40,17 +42,18 @@ logger = logging.getLogger(__name__)
 
 #: Which event issues which form to the applicant by e-mail: `mailed` in the action registry.
 MAILED_ON: dict[str, str] = {action: Form(form) for action, form in actions.MAILED_ON.items()}
+# Vietnamese msgids (locale/en holds the English); rendered in the applicant's language.
 SUBJECTS = {
-    Form.RECEIPT: "Giấy tiếp nhận hồ sơ và hẹn trả kết quả – hồ sơ {code}",
-    Form.APOLOGY: "Phiếu xin lỗi và hẹn lại ngày trả kết quả – hồ sơ {code}",
+    Form.RECEIPT: gettext_lazy("Giấy tiếp nhận hồ sơ và hẹn trả kết quả – hồ sơ {code}"),
+    Form.APOLOGY: gettext_lazy("Phiếu xin lỗi và hẹn lại ngày trả kết quả – hồ sơ {code}"),
 }
 BODIES = {
-    Form.RECEIPT: (
+    Form.RECEIPT: gettext_lazy(
         "Kính gửi {name},\n\n{agency} đã tiếp nhận hồ sơ {code} ({procedure}).\n"
         "Giấy tiếp nhận hồ sơ và hẹn trả kết quả được gửi kèm thư này.\n\n"
         "Đây là thư tự động, xin vui lòng không trả lời."
     ),
-    Form.APOLOGY: (
+    Form.APOLOGY: gettext_lazy(
         "Kính gửi {name},\n\n{agency} xin lỗi vì chưa trả kết quả hồ sơ {code} ({procedure}) đúng hẹn.\n"
         "Phiếu xin lỗi và hẹn lại ngày trả kết quả được gửi kèm thư này.\n\n"
         "Đây là thư tự động, xin vui lòng không trả lời."
@@ -109,9 +112,11 @@ def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:
             "procedure": dossier.procedure.name,
         }.items()
     }
+    with in_language_of(dossier.applicant):
+        subject, body = str(SUBJECTS[mail.form]).format(**values), str(BODIES[mail.form]).format(**values)
     message = EmailMessage(
-        subject=SUBJECTS[mail.form].format(**values),
-        body=BODIES[mail.form].format(**values),
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[mail.to_email],
         reply_to=[agency.email] if agency.email else None,

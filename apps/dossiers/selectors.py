@@ -9,15 +9,27 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.selectors import staff_agency_ids, user_is_staff_reader
 from apps.common.search import folded_match
+from apps.identity.services import verified_accounts_for, verified_dossier_id_numbers
 from apps.workcalendar.selectors import working_calendar
 from onestop.lifecycle import CLOCK_RUNNING, Action
 from onestop.text import nfc
 
-from .models import Dossier, DossierDocument, DossierEvent
+from .models import Channel, Dossier, DossierDocument, DossierEvent
 
 
 def _base() -> QuerySet[Dossier]:
     return Dossier.objects.select_related("procedure", "agency", "receiving_agency", "assigned_to", "received_by")
+
+
+def _own(user: User) -> Q:
+    """An applicant's dossiers: those filed from the account and, for an account whose ID number the
+    identity provider verified, the counter and post dossiers registered under that number. An
+    unverified account never sees the latter: anyone can type someone else's number."""
+    condition = Q(applicant=user)
+    id_numbers = verified_dossier_id_numbers(user)
+    if id_numbers:
+        condition |= Q(channel__in=(Channel.COUNTER, Channel.POST), applicant_id_number__in=id_numbers)
+    return condition
 
 
 def _held_by(agency_ids) -> Q:
@@ -36,7 +48,7 @@ def dossiers_visible_to(user: User) -> QuerySet[Dossier]:
     once transferred away: actions are open to the holding agency's staff only, see Caller)."""
     if not user.is_authenticated:
         return Dossier.objects.none()
-    condition = Q(applicant=user)
+    condition = _own(user)
     if user_is_staff_reader(user):
         condition |= _held_by(staff_agency_ids(user))
     return _base().filter(condition)
@@ -63,7 +75,16 @@ def dossier_transferred_out(user: User) -> QuerySet[Dossier]:
 def applicant_dossiers(user: User) -> QuerySet[Dossier]:
     if not user.is_authenticated:
         return Dossier.objects.none()
-    return _base().filter(applicant=user)
+    return _base().filter(_own(user))
+
+
+def applicant_account_ids(dossier: Dossier) -> list[int]:
+    """The accounts whose "my dossiers" lists this dossier (told about its changes in the app)."""
+    if dossier.applicant_id is not None:
+        return [dossier.applicant_id]
+    if dossier.channel in (Channel.COUNTER, Channel.POST):
+        return verified_accounts_for(dossier.applicant_id_number)
+    return []
 
 
 def dossier_get_visible(user: User, dossier_id: int) -> Dossier | None:

@@ -53,6 +53,7 @@ from .models import (
     DossierEvent,
     DossierPause,
     IdempotencyRecord,
+    PaymentMethod,
     ResultKind,
 )
 from .onestatement import Claim, NewDossierWrites, code_placeholder, reserve_ids, write_in_one_statement
@@ -808,6 +809,12 @@ def dossier_request_payment(
 def dossier_confirm_payment(
     *, dossier_id: int, caller: Caller, method: str, reference: str = "", expected_version: int | None = None
 ) -> Dossier:
+    if method == PaymentMethod.ONLINE and not caller.is_payment_callback:
+        # Online payments are confirmed by the gateway's signed callback, so the online-payment
+        # rate counts what a gateway took, not what someone typed.
+        raise DomainError("Online payments are confirmed by the payment gateway, not by hand.",
+                          code=ErrorCode.VALIDATION, field="method")
+
     def effect(step: _Step) -> None:
         step.set(payment_method=method, paid_at=step.at)
         step.payload = ev.PaymentConfirmed(method=method, reference=reference,

@@ -12,6 +12,7 @@ from django.db.models import Q
 class NotificationChannel(models.TextChoices):
     EMAIL = "email", "E-mail"
     SMS = "sms", "SMS"
+    APP = "app", "In the app (GET me/notifications/)"
 
 
 class NotificationKind(models.TextChoices):
@@ -43,6 +44,8 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # In-app notifications (channel "app"): when the applicant marked it read; null while unread.
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("id",)
@@ -50,9 +53,12 @@ class Notification(models.Model):
             models.Index(fields=["id"], condition=Q(status="pending"), name="notification_pending_idx"),
             # The metrics endpoint counts failed notifications at every scrape: only those rows.
             models.Index(fields=["channel"], condition=Q(status="failed"), name="notification_failed_idx"),
+            # An applicant's feed (GET me/notifications/), newest first.
+            models.Index(fields=["user", "-id"], condition=Q(channel="app"), name="notification_app_feed_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(channel__in=["email", "sms"]), name="notification_channel_valid"),
+            models.CheckConstraint(condition=Q(channel__in=["email", "sms", "app"]),
+                                   name="notification_channel_app_valid"),
             models.CheckConstraint(condition=Q(status__in=["pending", "sent", "failed"]),
                                    name="notification_status_valid"),
         ]

@@ -26,10 +26,11 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.common.i18n import in_language_of
 from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.payloads import event_payload
-from apps.dossiers.selectors import due_within_filter, overdue_filter
+from apps.dossiers.selectors import applicant_account_ids, due_within_filter, overdue_filter
 from apps.portal.selectors import change_feed
 
 from . import texts
@@ -58,18 +59,30 @@ def _record(rows: list[Notification]) -> None:
 
 def _status_notifications(event: DossierEvent) -> list[Notification]:
     dossier = event.dossier
-    text = texts.status_text(event_payload(event), dossier.code, dossier.procedure.name, dossier.appointment_at)
+    with in_language_of(dossier.applicant):
+        text = texts.status_text(event_payload(event), dossier.code, dossier.procedure.name, dossier.appointment_at)
+        subject = texts.status_subject(dossier.code)
     rows = []
     if dossier.applicant_email:
         rows.append(Notification(
             key=f"status:{event.pk}:email", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.EMAIL,
-            recipient=dossier.applicant_email, subject=texts.status_subject(dossier.code), body=text, dossier=dossier,
+            recipient=dossier.applicant_email, subject=subject, body=text, dossier=dossier,
         ))
     if dossier.applicant_phone:
         rows.append(Notification(
             key=f"status:{event.pk}:sms", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.SMS,
             recipient=dossier.applicant_phone, body=text[:SMS_MAX_CHARS], dossier=dossier,
         ))
+    # In the app: for each account whose "my dossiers" shows this dossier; nothing to deliver, so
+    # it is recorded as sent and waits in GET me/notifications/ until read.
+    rows += [
+        Notification(
+            key=f"status:{event.pk}:app:{user_id}", kind=NotificationKind.STATUS_CHANGE,
+            channel=NotificationChannel.APP, recipient=f"user:{user_id}", subject=texts.status_subject(dossier.code),
+            body=text, dossier=dossier, user_id=user_id, status=NotificationStatus.SENT, sent_at=event.at,
+        )
+        for user_id in applicant_account_ids(dossier)
+    ]
     return rows
 
 
@@ -139,17 +152,16 @@ def overdue_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
             )
             rows = []
             for dossier in dossiers:
-                subject, body = texts.overdue_text(dossier.code, dossier.procedure.name, dossier.due_at)
                 recipients = {u.pk: u for u in [_handler(dossier), *_leaders(dossier.agency_id, leaders)]
                               if u is not None and u.email}
-                rows += [
-                    Notification(
+                for user in recipients.values():
+                    with in_language_of(user):
+                        subject, body = texts.overdue_text(dossier.code, dossier.procedure.name, dossier.due_at)
+                    rows.append(Notification(
                         key=f"overdue:{dossier.pk}:{dossier.due_at.isoformat()}:{user.pk}",
                         kind=NotificationKind.OVERDUE, channel=NotificationChannel.EMAIL, recipient=user.email,
                         subject=subject, body=body, dossier=dossier, user=user,
-                    )
-                    for user in recipients.values()
-                ]
+                    ))
             _record(rows)
             marked += len(dossiers)
 
@@ -169,7 +181,8 @@ def due_soon_reminders(*, now: datetime | None = None) -> int:
         user = _handler(dossier)
         if user is None or not user.email:
             continue
-        subject, body = texts.due_soon_text(dossier.code, dossier.procedure.name, dossier.due_at)
+        with in_language_of(user):
+            subject, body = texts.due_soon_text(dossier.code, dossier.procedure.name, dossier.due_at)
         rows.append(Notification(
             key=f"due_soon:{dossier.pk}:{dossier.due_at.isoformat()}:{user.pk}", kind=NotificationKind.DUE_SOON,
             channel=NotificationChannel.EMAIL, recipient=user.email, subject=subject, body=body, dossier=dossier,
@@ -227,3 +240,25 @@ def notifications_send_pending(*, limit: int = 1000, now: datetime | None = None
                 report.sent += 1
             notification.save(update_fields=["status", "sent_at", "attempts", "next_attempt_at", "last_error"])
     return report
+
+
+# --- the applicant's in-app feed ----------------------------------------------------------------
+
+
+def notification_mark_read(*, user: User, notification_id: int, now: datetime | None = None) -> Notification | None:
+    """Mark one of the user's in-app notifications read (again: a no-op); None if it is not theirs."""
+    from .selectors import applicant_notifications
+
+    with transaction.atomic():
+        notification = applicant_notifications(user).select_for_update(of=("self",)).filter(pk=notification_id).first()
+        if notification is not None and notification.read_at is None:
+            notification.read_at = _now(now)
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark every unread in-app notification of the user read; returns how many were unread."""
+    from .selectors import applicant_notifications
+
+    return applicant_notifications(user, unread=True).update(read_at=_now(now))

@@ -1,10 +1,14 @@
-"""What the notifications say (Vietnamese, plain text: fits e-mail and, shortened, SMS)."""
+"""What the notifications say (plain text: fits e-mail and, shortened, SMS).
+
+Written in Vietnamese (the gettext msgids; locale/en holds the English); callers pick the
+recipient's language with apps.common.i18n.in_language_of before asking for a text."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import assert_never
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from onestop import events as ev
 
@@ -21,23 +25,30 @@ def status_text(payload: ev.Payload, code: str, procedure: str, appointment: dat
     """What the applicant is told about an event (only the announced actions reach here)."""
     match payload:
         case ev.Registered() | ev.Accepted():
-            return (f"Hồ sơ {code} ({procedure}) đã được tiếp nhận lúc {local(payload.received_at)}. "
-                    f"Hẹn trả kết quả: {local(appointment)}.")
+            return _("Hồ sơ %(code)s (%(procedure)s) đã được tiếp nhận lúc %(received)s. Hẹn trả kết quả: "
+                     "%(appointment)s.") % {"code": code, "procedure": procedure,
+                                            "received": local(payload.received_at), "appointment": local(appointment)}
         case ev.Rejected():
-            verb = "không được tiếp nhận" if payload.at_intake else "bị dừng giải quyết"
-            return f"Hồ sơ {code} {verb}. Lý do: {payload.reason}"
+            if payload.at_intake:
+                return _("Hồ sơ %(code)s không được tiếp nhận. Lý do: %(reason)s") % {
+                    "code": code, "reason": payload.reason}
+            return _("Hồ sơ %(code)s bị dừng giải quyết. Lý do: %(reason)s") % {"code": code, "reason": payload.reason}
         case ev.SupplementRequested():
             items = "; ".join([*payload.document_types, *payload.items])
-            return f"Hồ sơ {code} cần bổ sung: {items}. Lý do: {payload.reason}"
+            return _("Hồ sơ %(code)s cần bổ sung: %(items)s. Lý do: %(reason)s") % {
+                "code": code, "items": items, "reason": payload.reason}
         case ev.PaymentRequested():
-            return f"Hồ sơ {code}: đề nghị nộp phí, lệ phí {payload.amount:f} đồng."
+            return _("Hồ sơ %(code)s: đề nghị nộp phí, lệ phí %(amount)s đồng.") % {
+                "code": code, "amount": f"{payload.amount:f}"}
         case ev.Apologised():
-            return (f"Cơ quan xin lỗi vì hồ sơ {code} chậm trả kết quả. Hẹn trả mới: "
-                    f"{local(payload.new_appointment)}. Lý do: {payload.reason}")
+            return _("Cơ quan xin lỗi vì hồ sơ %(code)s chậm trả kết quả. Hẹn trả mới: %(appointment)s. "
+                     "Lý do: %(reason)s") % {"code": code, "appointment": local(payload.new_appointment),
+                                             "reason": payload.reason}
         case ev.Resolved():
-            return f"Hồ sơ {code} ({procedure}) đã có kết quả giải quyết."
+            return _("Hồ sơ %(code)s (%(procedure)s) đã có kết quả giải quyết.") % {
+                "code": code, "procedure": procedure}
         case ev.Returned():
-            return f"Kết quả hồ sơ {code} đã được trả."
+            return _("Kết quả hồ sơ %(code)s đã được trả.") % {"code": code}
         case (ev.Submitted() | ev.Assigned() | ev.Supplemented() | ev.Transferred() | ev.PaymentConfirmed()
               | ev.Withdrawn()):
             raise ValueError(f"{type(payload).__name__} is not announced to the applicant")
@@ -46,15 +57,18 @@ def status_text(payload: ev.Payload, code: str, procedure: str, appointment: dat
 
 
 def status_subject(code: str) -> str:
-    return f"[Một cửa] Hồ sơ {code} có cập nhật"
+    return _("[Một cửa] Hồ sơ %(code)s có cập nhật") % {"code": code}
 
 
 def overdue_text(code: str, procedure: str, due_at: datetime) -> tuple[str, str]:
-    return (f"[Một cửa] Hồ sơ {code} đã quá hạn",
-            f"Hồ sơ {code} ({procedure}) đã quá hạn giải quyết (hạn {local(due_at)}). "
-            "Đề nghị xử lý hoặc lập phiếu xin lỗi và hẹn lại ngày trả.")
+    values = {"code": code, "procedure": procedure, "due": local(due_at)}
+    return (_("[Một cửa] Hồ sơ %(code)s đã quá hạn") % values,
+            _("Hồ sơ %(code)s (%(procedure)s) đã quá hạn giải quyết (hạn %(due)s). "
+              "Đề nghị xử lý hoặc lập phiếu xin lỗi và hẹn lại ngày trả.") % values)
 
 
 def due_soon_text(code: str, procedure: str, due_at: datetime) -> tuple[str, str]:
-    return (f"[Một cửa] Hồ sơ {code} sắp đến hạn",
-            f"Hồ sơ {code} ({procedure}) đến hạn giải quyết lúc {local(due_at)} (trong vòng 1 ngày làm việc).")
+    values = {"code": code, "procedure": procedure, "due": local(due_at)}
+    return (_("[Một cửa] Hồ sơ %(code)s sắp đến hạn") % values,
+            _("Hồ sơ %(code)s (%(procedure)s) đến hạn giải quyết lúc %(due)s (trong vòng 1 ngày làm việc).") % values)
+

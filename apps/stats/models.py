@@ -201,3 +201,29 @@ class StatProcedureBalance(BalanceFields):
         constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month_start", "kind", "level",
                                                        "due_day"), name="statprocedurebalance_key")]
         indexes = [models.Index(fields=["month_start", "agency"], name="statprocedurebalance_month_idx")]
+
+
+# --- transfers between agencies ------------------------------------------------------------------
+
+
+class StatTransfer(models.Model):
+    """One row per transfer (appended in the event's transaction, like the deltas): who handed a
+    dossier to whom, when, of what procedure, channel and level. TRANSFER_IN / TRANSFER_OUT
+    counters say how many dossiers an agency received from / handed to others; this table says
+    which of them stayed inside a scope of several agencies (a subtree, a tier, the whole system):
+    those are internal to the scope and cancel in its figures (DESIGN.md section 6, balance).
+    Derived from the dossiers' transfer events alone (services.recompute_transfers)."""
+
+    from_agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+", db_index=False)
+    to_agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+", db_index=False)
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.DateField(help_text="Local (Asia/Ho_Chi_Minh) day of the transfer")
+    channel = models.CharField(max_length=8)
+    level = models.PositiveSmallIntegerField(help_text="Online level the dossier was offered at")
+    n = models.IntegerField(default=1)
+
+    class Meta:
+        # A scope's internal transfers: its sending agencies' rows of the period; a scope of every
+        # agency of a tier (no agency list): the period's rows.
+        indexes = [models.Index(fields=["from_agency", "day"], name="stattransfer_from_day_idx"),
+                   models.Index(fields=["day"], name="stattransfer_day_idx")]

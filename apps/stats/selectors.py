@@ -12,16 +12,23 @@ before T (`_summary_fine` is also the reference the tests compare the coarse pat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 
-from apps.agencies.models import Agency
+from apps.accounts.selectors import staff_agency_ids, user_is_province_wide, user_is_staff_reader
+from apps.agencies.models import Agency, Tier
+from apps.agencies.selectors import agency_ids_in_subtrees, agency_subtree
 from apps.catalog.selectors import offered_levels, offered_levels_by_agency
+from apps.common.fields import CharField
+from onestop.errors import DomainError, ErrorCode
 from onestop.indicators import (
     BALANCE_IN,
     BALANCE_OUT,
@@ -47,6 +54,7 @@ from .models import (
     StatProcedureBalance,
     StatProcedureMonth,
     StatRollup,
+    StatTransfer,
 )
 
 GROUPINGS = ("agency", "tier", "procedure", "channel", "level", "day", "month", "quarter", "year")
@@ -62,22 +70,77 @@ class Scope:
     tier: str | None = None
 
 
+def _catalogue_clauses(scope: Scope, params: list[Any], prefix: str) -> list[str]:
+    """The procedure and level filters on a counter relation (columns `{prefix}procedure_id`,
+    `{prefix}level`), their values appended to `params`."""
+    clauses = []
+    if scope.procedure_id is not None:
+        clauses.append(f"{prefix}procedure_id = %s")
+        params.append(scope.procedure_id)
+    if scope.level is not None:
+        clauses.append(f"{prefix}level = %s")
+        params.append(scope.level)
+    return clauses
+
+
 def _where(scope: Scope, params: list[Any]) -> str:
     clauses = ["day < %s"]
     if scope.agency_ids is not None:
         ids = sorted(scope.agency_ids) or [-1]
         clauses.append(f"agency_id IN ({', '.join(['%s'] * len(ids))})")
         params.extend(ids)
-    if scope.procedure_id is not None:
-        clauses.append("procedure_id = %s")
-        params.append(scope.procedure_id)
-    if scope.level is not None:
-        clauses.append("level = %s")
-        params.append(scope.level)
+    clauses += _catalogue_clauses(scope, params, "")
     if scope.tier is not None:
         clauses.append(f"agency_id IN (SELECT id FROM {Agency._meta.db_table} WHERE tier = %s)")
         params.append(scope.tier)
     return " AND ".join(clauses)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def overdue_cutoff(end: date) -> date:
+    """A dossier pending at the end of a period [.., end) is overdue, as far as the counters
+    tell, when its due day is before the returned day. The end of a period is min(its end, now)
+    (DESIGN.md section 6): for a period that has ended, due before its last midnight; for one
+    that runs on past today, due before today, plus the dossiers due earlier today
+    (`_due_earlier_today`, from the dossiers: the counters know due days, not due times)."""
+    return min(end, timezone.localdate(_now()))
+
+
+def _due_earlier_today(scope: Scope, by: str | None, ends: Iterable[date]) -> dict[Any, int]:
+    """Group → dossiers of the scope due today before now whose clock runs: overdue at now, which
+    the counters' whole due days cannot tell. Empty unless some period end is after today. One
+    index-only scan (dossier_overdue_idx) over today's due times."""
+    from apps.dossiers.models import Dossier
+    from apps.dossiers.selectors import local_day_bounds, overdue_filter
+
+    now = _now()
+    today = timezone.localdate(now)
+    if not any(end > today for end in ends):
+        return {}
+    midnight, _ = local_day_bounds(today, None)
+    dossiers = overdue_filter(Dossier.objects.all(), True, now=now).filter(due_at__gte=midnight)
+    if scope.agency_ids is not None:
+        dossiers = dossiers.filter(agency_id__in=sorted(scope.agency_ids))
+    if scope.tier is not None:
+        dossiers = dossiers.filter(agency__tier=scope.tier)
+    if scope.procedure_id is not None:
+        dossiers = dossiers.filter(procedure_id=scope.procedure_id)
+    if scope.level is not None:
+        dossiers = dossiers.filter(online_level=scope.level)
+    key = {"agency": "agency_id", "tier": "agency__tier", "procedure": "procedure_id", "level": "online_level",
+           "channel": "channel"}.get(by or "")
+    if key is None:
+        return {0: dossiers.count()}
+    return dict(dossiers.values(key).annotate(n=Count("pk")).values_list(key, "n"))
+
+
+def _at_end(counts: PeriodCounts, end: date, due_today: dict[Any, int], key: Any) -> PeriodCounts:
+    """`counts` with the dossiers due earlier today as overdue when the period runs past today."""
+    extra = due_today.get(key, 0) if end > timezone.localdate(_now()) else 0
+    return replace(counts, overdue_end=counts.overdue_end + extra) if extra else counts
 
 
 # Days before the period and due days outside it collapse into sentinels (kept in order with the
@@ -116,6 +179,7 @@ def _counter_rows(scope: Scope, start: date, end: date, group_sql: str) -> list[
 
 
 def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_online) -> PeriodCounts:
+    cutoff = overdue_cutoff(end)
     period: dict[Metric, int] = defaultdict(int)
     online_received = received_offered = online_received_offered = 0
     carried = pending = overdue = 0
@@ -125,7 +189,7 @@ def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_
         sign = 1 if metric in BALANCE_IN else -1 if metric in BALANCE_OUT else 0
         if day < end:
             pending += sign * n
-            if metric == Metric.OPEN_DUE and due_day < end:
+            if metric == Metric.OPEN_DUE and due_day < cutoff:
                 overdue += n
         if day < start:
             carried += sign * n
@@ -198,6 +262,8 @@ def _provision(scope: Scope, start: date, end: date, fine: bool = False) -> tupl
 
 def stats_summary(scope: Scope, start: date, end: date) -> dict[str, Any]:
     counts = _coarse_counts(_coarse_rows(scope, [(start, end)], None), 1).get(0, [_EMPTY])[0]
+    counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
+    counts = _at_end(counts, end, _due_earlier_today(scope, None, [end]), 0)
     offered, with_online = _provision(scope, start, end)
     return indicators(replace(counts, offered=offered, offered_with_online=with_online))
 
@@ -206,7 +272,103 @@ def _summary_fine(scope: Scope, start: date, end: date) -> dict[str, Any]:
     """From the fine rollup alone: the reference the tests compare the coarse path with."""
     rows = _counter_rows(scope, start, end, "0")
     offered, with_online = _provision(scope, start, end, fine=True)
-    return indicators(_period_counts(rows, start, end, offered, with_online))
+    counts = _period_counts(rows, start, end, offered, with_online)
+    counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
+    return indicators(_at_end(counts, end, _due_earlier_today(scope, None, [end]), 0))
+
+
+# --- transfers inside a scope --------------------------------------------------------------------
+# A transfer between two agencies of one scope (a subtree, a tier, the whole system) is internal:
+# it is neither transferred in nor transferred out of that scope (DESIGN.md section 6, balance).
+# The counters say how many dossiers each agency handed on or took over; StatTransfer says between
+# whom, so the internal ones can be taken off both sides. Pending figures are stocks: a transfer
+# inside the scope already cancels in them.
+
+
+def _everything(scope: Scope) -> bool:
+    """Whether the scope holds every agency: then every transfer is internal."""
+    return scope.agency_ids is None and scope.tier is None
+
+
+def _without_internal(counts: PeriodCounts, internal: int, scope: Scope, by: str | None) -> PeriodCounts:
+    """`counts` of one group without the transfers inside it (`internal` of them, or all of them
+    for a group holding every agency)."""
+    if by == "agency":
+        return counts  # one agency: nothing is internal
+    if by != "tier" and _everything(scope):
+        internal = counts.period.get(Metric.TRANSFER_IN, 0)
+    if not internal:
+        return counts
+    period = dict(counts.period)
+    for metric in (Metric.TRANSFER_IN, Metric.TRANSFER_OUT):
+        period[metric] = period.get(metric, 0) - internal
+    return replace(counts, period={m: v for m, v in period.items() if v})
+
+
+def _internal_transfers(scope: Scope, buckets: list[tuple[date, date]], by: str | None) -> dict[tuple, int]:
+    """(group, bucket) → transfers in the bucket between two agencies of that group's scope (a
+    group holds the scope's agencies of its tier, procedure, level, channel or period)."""
+    if by == "agency" or (by != "tier" and _everything(scope)):
+        return {}  # one agency per group, or every agency (_without_internal takes them all)
+    if scope.agency_ids is not None and len(scope.agency_ids) < 2:
+        return {}
+    table, agencies = StatTransfer._meta.db_table, Agency._meta.db_table
+    values, params = _values([(b, low, high) for b, (low, high) in enumerate(buckets)], "idd")
+    group = {"procedure": "t.procedure_id", "level": "t.level", "channel": "t.channel", "tier": "fa.tier"}.get(by, "0")
+    clauses = []
+    if scope.agency_ids is not None:
+        ids = sorted(scope.agency_ids)
+        marks = ", ".join(["%s"] * len(ids))
+        clauses += [f"t.from_agency_id IN ({marks})", f"t.to_agency_id IN ({marks})"]
+        params += [*ids, *ids]
+    if scope.tier is not None:
+        clauses += ["fa.tier = %s", "ta.tier = %s"]
+        params += [scope.tier, scope.tier]
+    if by == "tier":
+        clauses.append("fa.tier = ta.tier")
+    clauses += _catalogue_clauses(scope, params, "t.")
+    where = " AND ".join(clauses) or "true"
+    sql = (f"WITH r(b, lo, hi) AS (VALUES {values}) "
+           f"SELECT {group}, r.b, SUM(t.n) FROM {table} t JOIN r ON t.day >= r.lo AND t.day < r.hi "
+           f"JOIN {agencies} fa ON fa.id = t.from_agency_id JOIN {agencies} ta ON ta.id = t.to_agency_id "
+           f"WHERE {where} GROUP BY 1, 2")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(g, b): int(n) for g, b, n in cursor.fetchall()}
+
+
+# --- every group of a breakdown ------------------------------------------------------------------
+
+CHANNELS = ("online", "portal", "counter", "post")
+LEVELS = (1, 2, 3, 4)
+
+
+def _scope_agencies(scope: Scope, start: date, end: date):
+    """The agencies of the scope that existed during [start, end) (DESIGN.md section 10: an
+    agency abolished before the period, or created after it, has no group unless it has figures)."""
+    agencies = Agency.objects.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=end),
+                                     Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+    if scope.agency_ids is not None:
+        agencies = agencies.filter(pk__in=sorted(scope.agency_ids))
+    if scope.tier is not None:
+        agencies = agencies.filter(tier=scope.tier)
+    return agencies
+
+
+def breakdown_groups(scope: Scope, start: date, end: date, by: str) -> set[Any]:
+    """Every group a breakdown lists even where nothing happened: every agency of the scope (and
+    tier it has), every procedure it offers, every level, every channel."""
+    if by == "agency":
+        return set(_scope_agencies(scope, start, end).values_list("pk", flat=True))
+    if by == "tier":
+        return set(_scope_agencies(scope, start, end).values_list("tier", flat=True).distinct())
+    if by == "procedure":
+        return set(_offered_levels(scope))
+    if by == "level":
+        return {scope.level} if scope.level is not None else set(LEVELS)
+    if by == "channel":
+        return set(CHANNELS)
+    return set()
 
 
 _EMPTY = PeriodCounts(period={}, online_received=0, received_online_offered=0, online_received_online_offered=0,
@@ -248,25 +410,33 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
     if by in ("day", "month", "quarter", "year"):
         buckets = time_buckets(start, end, by)
         counts = _coarse_counts(_coarse_rows(scope, buckets, None), len(buckets)).get(0, [_EMPTY] * len(buckets))
+        internal = _internal_transfers(scope, buckets, None)
+        due_today = _due_earlier_today(scope, None, [high for _low, high in buckets])
         levels = _offered_levels(scope)  # the catalogue today: the same for every bucket
         online_offered = {p for p, lvl in levels.items() if lvl >= 3}
         online = _online_procedures_coarse(scope, buckets)
         result = []
         for b, (low, high) in enumerate(buckets):
             with_online = _by_level(levels, online_offered & online.get(b, set()))
-            c = replace(counts[b], offered=_by_level(levels), offered_with_online=with_online)
+            c = _at_end(_without_internal(counts[b], internal.get((0, b), 0), scope, None), high, due_today, 0)
+            c = replace(c, offered=_by_level(levels), offered_with_online=with_online)
             result.append({"group": low.isoformat(), "period_from": low, "period_to": high, **indicators(c)})
         return result
     if by == "channel":  # the coarse tables keep channels only as online or not
         return _breakdown_fine(scope, start, end, by)
     per_group = _coarse_counts(_coarse_rows(scope, [(start, end)], by), 1)
-    labels = _labels(by, per_group.keys())
+    internal = _internal_transfers(scope, [(start, end)], by)
+    due_today = _due_earlier_today(scope, by, [end])
+    keys = set(per_group) | breakdown_groups(scope, start, end, by)
+    labels = _labels(by, keys)
     provision = _group_provision(scope, start, end, by)
     result = []
-    for key in sorted(per_group, key=lambda k: str(labels.get(k, k))):
+    for key in sorted(keys, key=lambda k: str(labels.get(k, k))):
         offered, with_online = provision(key)
+        counts = _without_internal(per_group.get(key, [_EMPTY])[0], internal.get((key, 0), 0), scope, by)
+        counts = _at_end(counts, end, due_today, key)
         result.append({"group": labels.get(key, key),
-                       **indicators(replace(per_group[key][0], offered=offered, offered_with_online=with_online))})
+                       **indicators(replace(counts, offered=offered, offered_with_online=with_online))})
     return result
 
 
@@ -307,13 +477,17 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
     grouped: dict[Any, list[tuple]] = defaultdict(list)
     for row in rows:
         grouped[row[0]].append(row)
-    labels = _labels(by, grouped.keys())
+    internal = _internal_transfers(scope, [(start, end)], by)
+    due_today = _due_earlier_today(scope, by, [end])
+    keys = set(grouped) | breakdown_groups(scope, start, end, by)
+    labels = _labels(by, keys)
     result = []
-    for key in sorted(grouped, key=lambda k: str(labels.get(k, k))):
+    for key in sorted(keys, key=lambda k: str(labels.get(k, k))):
         sub_scope = _narrow(scope, by, key)
         offered, with_online = _provision(sub_scope, start, end, fine=True) if sub_scope else ({}, {})
-        result.append({"group": labels.get(key, key),
-                       **indicators(_period_counts(grouped[key], start, end, offered, with_online))})
+        counts = _period_counts(grouped.get(key, []), start, end, offered, with_online)
+        counts = _at_end(_without_internal(counts, internal.get((key, 0), 0), scope, by), end, due_today, key)
+        result.append({"group": labels.get(key, key), **indicators(counts)})
     return result
 
 
@@ -430,12 +604,7 @@ def _scope_sql(scope: Scope, params: list[Any], totals: bool | None) -> str:
     if scope.tier is not None:
         clauses.append(f"x.agency_id IN (SELECT id FROM {Agency._meta.db_table} WHERE tier = %s)")
         params.append(scope.tier)
-    if scope.procedure_id is not None:
-        clauses.append("x.procedure_id = %s")
-        params.append(scope.procedure_id)
-    if scope.level is not None:
-        clauses.append("x.level = %s")
-        params.append(scope.level)
+    clauses += _catalogue_clauses(scope, params, "x.")
     return "".join(f" AND {c}" for c in clauses)
 
 
@@ -520,14 +689,14 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
     open_due = int(Metric.OPEN_DUE)
 
     spans = _spans(buckets, latest)
-    # Overdue at each bucket's end: (bucket, t, snapshot month s).
-    ends = [(b, high, _snapshot_month(high, latest)) for b, (_low, high) in enumerate(buckets)]
+    # Overdue at each bucket's end: (bucket, t, due cutoff u = overdue_cutoff(t), snapshot month s).
+    ends = [(b, high, overdue_cutoff(high), _snapshot_month(high, latest)) for b, (_low, high) in enumerate(buckets)]
     start = buckets[0][0]
     s0 = _snapshot_month(start, latest)
 
     params: list[Any] = []
     span_values, span_params = _values(spans, "iidd")
-    end_values, end_params = _values(ends, "idd")
+    end_values, end_params = _values(ends, "iddd")
     params += span_params + end_params
     delta = StatDelta._meta.db_table
     branches = []
@@ -570,24 +739,24 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
                     f"{_scoped_after([start], params, scoped_delta)} GROUP BY 1")
     # Overdue at each end: snapshot by due day, the month's OPEN_DUE days before the end, the tail.
     overdue = f"{OVERDUE_AT_END}, e.b, {open_due}, false, 0"
-    months = sorted({s for _b, _t, s in ends})
+    months = sorted({s for _b, _t, _u, s in ends})
     branches.append(
         f"SELECT x.g, {overdue}, SUM(x.n) FROM (SELECT {g} AS g, x.month_start, x.due_day, SUM(x.n) AS n "
         f"FROM {src.balance} x{join} WHERE x.kind = {BALANCE_OPEN_DUE} "
         f"AND x.month_start IN ({', '.join(['%s'] * len(months))}){_scoped_after(months, params, scoped)} "
-        f"GROUP BY 1, 2, 3) x JOIN e ON x.month_start = e.s AND x.due_day < e.t GROUP BY 1, 2, 3, 4, 5, 6")
-    day_ranges = _merge([(s, t) for _b, t, s in ends])
+        f"GROUP BY 1, 2, 3) x JOIN e ON x.month_start = e.s AND x.due_day < e.u GROUP BY 1, 2, 3, 4, 5, 6")
+    day_ranges = _merge([(s, t) for _b, t, _u, s in ends])
     if day_ranges:
         where = _ranges_sql("day", day_ranges, params)
         branches.append(
             f"SELECT x.g, {overdue}, SUM(x.n) FROM (SELECT {g} AS g, x.day, x.due_day, SUM(x.n) AS n "
             f"FROM {src.due} x{join} WHERE {where}{scoped_day()} GROUP BY 1, 2, 3) x "
-            f"JOIN e ON x.day >= e.s AND x.day < e.t AND x.due_day < e.t GROUP BY 1, 2, 3, 4, 5, 6")
+            f"JOIN e ON x.day >= e.s AND x.day < e.t AND x.due_day < e.u GROUP BY 1, 2, 3, 4, 5, 6")
     branches.append(
         f"SELECT {g}, {overdue}, SUM(x.n) FROM {delta} x{join} "
-        f"JOIN e ON x.day < e.t AND x.due_day < e.t WHERE x.metric = {open_due}{scoped_delta()} "
+        f"JOIN e ON x.day < e.t AND x.due_day < e.u WHERE x.metric = {open_due}{scoped_delta()} "
         f"GROUP BY 1, 2, 3, 4, 5, 6")
-    sql = (f"WITH r(b, t, lo, hi) AS (VALUES {span_values}), e(b, t, s) AS (VALUES {end_values}) "
+    sql = (f"WITH r(b, t, lo, hi) AS (VALUES {span_values}), e(b, t, u, s) AS (VALUES {end_values}) "
            + " UNION ALL ".join(branches))
     return sql, params
 
@@ -685,3 +854,85 @@ def _online_procedures_sql(scope: Scope, buckets: list[tuple[date, date]], by_ag
         ) received GROUP BY a, b, procedure_id HAVING SUM(n) > 0
     """
     return sql, params
+
+
+# --- the query: parameters, validation and authorisation ----------------------------------------
+
+MAX_PERIOD_DAYS = 366 * 10
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    """The statistics query as the client sends it; errors name these parameters (`from`, `to`)."""
+
+    scope = CharField(required=False, help_text="Agency code; default: your whole scope")
+    subtree = serializers.BooleanField(required=False, default=True, help_text="Include sub-agencies")
+    include_predecessors = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Also the agencies merged into the scope's agencies (DESIGN.md section 10), with their history")
+    # `from` is a keyword: declared through the class namespace.
+    vars()["from"] = serializers.DateField(help_text="First local day of the period (inclusive)")
+    vars()["to"] = serializers.DateField(help_text="Local day after the period (exclusive): [from, to)")
+    procedure = CharField(required=False)
+    level = serializers.ChoiceField(choices=[1, 2, 3, 4], required=False)
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+
+    def validate(self, attrs):
+        start, end = attrs["from"], attrs["to"]
+        if end <= start:
+            raise serializers.ValidationError({"to": ["Must be after from."]}, code="invalid")
+        if (end - start).days > MAX_PERIOD_DAYS or start < date(2000, 1, 1) or end > date(2101, 1, 1):
+            raise serializers.ValidationError({"to": ["Period too long or outside 2000-2100."]}, code="invalid")
+        return attrs
+
+
+class BreakdownQuerySerializer(StatsQuerySerializer):
+    by = serializers.ChoiceField(choices=GROUPINGS)
+
+
+def with_predecessors(agency_ids: set[int], *, subtree: bool) -> set[int]:
+    """`agency_ids` and every agency merged into one of them, directly or through a chain of
+    successors (DESIGN.md section 10), with the predecessors' subtrees when `subtree`."""
+    out, frontier = set(agency_ids), set(agency_ids)
+    while frontier:
+        found = set(Agency.objects.filter(successor_id__in=sorted(frontier)).exclude(pk__in=sorted(out))
+                    .values_list("pk", flat=True))
+        if subtree and found:
+            found |= set(agency_ids_in_subtrees(Agency.objects.filter(pk__in=sorted(found))))
+        frontier = found - out
+        out |= frontier
+    return out
+
+
+def stats_query(user, params: Mapping[str, Any], *,
+                serializer_class: type[StatsQuerySerializer] = StatsQuerySerializer) -> tuple[Scope, date, date, dict]:
+    """Parse and authorise a statistics query (the API's and the dashboard's): the scope never
+    leaves the user's agencies. A user whose scope covers an agency may read its predecessors'
+    history with `include_predecessors` (they are that agency's past)."""
+    if not user_is_staff_reader(user):
+        raise DomainError("Statistics are for staff.", code=ErrorCode.PERMISSION_DENIED)
+    serializer = serializer_class(data=dict(params.items()))
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    allowed = None if user_is_province_wide(user) else set(staff_agency_ids(user))
+    if data.get("scope"):
+        root = Agency.objects.filter(code=data["scope"]).first()
+        if root is None or (allowed is not None and root.pk not in allowed):
+            raise NotFound("No agency with this code in your scope.")
+        ids = set(agency_subtree(root).values_list("pk", flat=True)) if data["subtree"] else {root.pk}
+        ids = ids if allowed is None else ids & allowed
+        if data["include_predecessors"]:
+            ids = with_predecessors(ids, subtree=data["subtree"])
+        agency_ids: frozenset[int] | None = frozenset(ids)
+    elif allowed is None:
+        agency_ids = None
+    else:
+        agency_ids = frozenset(with_predecessors(allowed, subtree=True) if data["include_predecessors"] else allowed)
+    procedure_id = None
+    if data.get("procedure"):
+        from apps.catalog.models import Procedure
+
+        procedure_id = Procedure.objects.filter(code=data["procedure"]).values_list("pk", flat=True).first()
+        if procedure_id is None:
+            raise ValidationError({"procedure": ["Unknown procedure code."]})
+    scope = Scope(agency_ids, procedure_id, data.get("level"), data.get("tier"))
+    return scope, data["from"], data["to"], data

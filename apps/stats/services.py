@@ -38,6 +38,7 @@ from .models import (
     StatProcedureBalance,
     StatProcedureMonth,
     StatRollup,
+    StatTransfer,
 )
 from .selectors import compacted_horizon
 
@@ -74,16 +75,22 @@ def _rows(deltas: list[Delta], dossier) -> list[StatDelta]:
 
 def record_event(*, event, dossier, from_agency_id: int | None = None, due_before: datetime | None = None,
                  writes=None) -> None:
-    """This event's counter rows: added to the event's writes (`writes`, an
-    apps.dossiers.sinks.EventWrites: inserted with the event) or, without one, appended now
-    (must run in the event's transaction)."""
+    """This event's counter rows (deltas; a transfer's StatTransfer): added to the event's writes
+    (`writes`, an apps.dossiers.sinks.EventWrites: inserted with the event) or, without one,
+    appended now (must run in the event's transaction)."""
     deltas = deltas_for_event(event_facts(event=event, dossier=dossier, from_agency_id=from_agency_id,
                                           due_before=due_before))
-    if deltas:
-        if writes is not None:
-            writes.add(*_rows(deltas, dossier))
-        else:
-            StatDelta.objects.bulk_create(_rows(deltas, dossier))
+    rows: list = _rows(deltas, dossier)
+    if event.action == Action.TRANSFER and from_agency_id is not None:
+        rows.append(StatTransfer(
+            from_agency_id=from_agency_id, to_agency_id=dossier.agency_id, procedure_id=dossier.procedure_id,
+            day=_day(event.at), channel=dossier.channel, level=dossier.online_level, n=1,
+        ))
+    if writes is not None:
+        writes.add(*rows)
+    else:
+        for model in (StatDelta, StatTransfer):
+            model.objects.bulk_create([row for row in rows if isinstance(row, model)])
 
 
 def stats_sink(record, writes) -> None:
@@ -496,12 +503,54 @@ def stored_counters() -> dict[Key, int]:
     return {k: v for k, v in totals.items() if v}
 
 
+TransferKey = tuple  # (from_agency_id, to_agency_id, procedure_id, day, channel, level)
+_TRANSFER_COLUMNS = ("from_agency_id", "to_agency_id", "procedure_id", "day", "channel", "level")
+
+
+def recompute_transfers() -> dict[TransferKey, int]:
+    """StatTransfer as the dossiers' transfer events say (from raw rows): the sending agency is
+    the event payload's `from_agency`, the receiving one the event's agency."""
+    from apps.agencies.models import Agency
+    from apps.dossiers.models import DossierEvent
+
+    agency_by_code = dict(Agency.objects.values_list("code", "pk"))
+    totals: dict[TransferKey, int] = {}
+    events = (DossierEvent.objects.filter(action=Action.TRANSFER.value)
+              .values_list("agency_id", "at", "payload", "dossier__procedure_id", "dossier__channel",
+                           "dossier__online_level").iterator(chunk_size=5000))
+    for agency_id, at, payload, procedure_id, channel, level in events:
+        from_id = agency_by_code.get((payload or {}).get("from_agency"))
+        if from_id is None:
+            continue
+        key = (from_id, agency_id, procedure_id, _day(at), channel, level)
+        totals[key] = totals.get(key, 0) + 1
+    return totals
+
+
+def stored_transfers() -> dict[TransferKey, int]:
+    totals: dict[TransferKey, int] = {}
+    for row in StatTransfer.objects.values_list(*_TRANSFER_COLUMNS, "n").iterator(chunk_size=10000):
+        totals[row[:-1]] = totals.get(row[:-1], 0) + row[-1]
+    return {k: v for k, v in totals.items() if v}
+
+
+def stats_refill_transfers() -> None:
+    """Replace StatTransfer with what the transfer events say (rebuild --fix, the migration)."""
+    StatTransfer.objects.all().delete()
+    StatTransfer.objects.bulk_create(
+        [StatTransfer(from_agency_id=k[0], to_agency_id=k[1], procedure_id=k[2], day=k[3], channel=k[4],
+                      level=k[5], n=n) for k, n in recompute_transfers().items()],
+        batch_size=5000,
+    )
+
+
 @dataclass
 class RebuildReport:
     keys_compared: int
     differences: list[tuple[Key, int, int]]  # (key, stored, recomputed)
     fixed: bool
     coarse_differences: list[str] = field(default_factory=list)  # coarse tables != derived from the rollup
+    transfer_differences: list[tuple[TransferKey, int, int]] = field(default_factory=list)  # StatTransfer
 
 
 def stats_rebuild(*, fix: bool = False) -> RebuildReport:
@@ -513,7 +562,8 @@ def stats_rebuild(*, fix: bool = False) -> RebuildReport:
         if fix and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_COARSE_LOCK])
-                cursor.execute(f"LOCK TABLE {StatDelta._meta.db_table}, {StatRollup._meta.db_table} IN EXCLUSIVE MODE")
+                cursor.execute(f"LOCK TABLE {StatDelta._meta.db_table}, {StatRollup._meta.db_table}, "
+                               f"{StatTransfer._meta.db_table} IN EXCLUSIVE MODE")
         recomputed, stored = recompute_counters(), stored_counters()
         keys = set(recomputed) | set(stored)
         differences = sorted(
@@ -535,5 +585,14 @@ def stats_rebuild(*, fix: bool = False) -> RebuildReport:
         coarse = coarse_differences() if not (fix and differences) else []
         if fix and (differences or coarse):
             stats_rebuild_coarse()
+        transfers, stored_t = recompute_transfers(), stored_transfers()
+        transfer_differences = sorted(
+            ((k, stored_t.get(k, 0), transfers.get(k, 0)) for k in set(transfers) | set(stored_t)
+             if stored_t.get(k, 0) != transfers.get(k, 0)),
+            key=lambda item: tuple(str(part) for part in item[0]),
+        )
+        if fix and transfer_differences:
+            stats_refill_transfers()
     return RebuildReport(keys_compared=len(keys), differences=differences,
-                         fixed=fix and bool(differences or coarse), coarse_differences=coarse)
+                         fixed=fix and bool(differences or coarse or transfer_differences),
+                         coarse_differences=coarse, transfer_differences=transfer_differences)

@@ -72,7 +72,8 @@ def make_history(monkeypatch) -> History:
     clock["now"] = at(1, 10)
     for dossier, method in ((records[0], "online"), (records[1], "counter")):
         ds.dossier_request_payment(dossier_id=dossier.pk, caller=staff_caller, amount=Decimal(200000), items=[])
-        ds.dossier_confirm_payment(dossier_id=dossier.pk, caller=staff_caller, method=method)
+        ds.dossier_confirm_payment(dossier_id=dossier.pk, method=method, caller=staff_caller if method == "counter"
+                                   else ds.Caller(user=None, client_id="payment:test", is_payment_callback=True))
     clock["now"] = at(1, 11)
     for dossier in records[:3]:
         ds.dossier_resolve(dossier_id=dossier.pk, caller=staff_caller, result="approved")

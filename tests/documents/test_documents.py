@@ -12,6 +12,7 @@ import subprocess
 import unicodedata
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from celery import current_app
@@ -208,12 +209,15 @@ def test_the_receipt_qr_opens_the_public_lookup(story, as_user, api, settings):
     qr = [r for r in results if r.format == zxingcpp.BarcodeFormat.QRCode]
     assert len(qr) == 1
     dossier = Dossier.objects.get(pk=story)
-    expected = f"{settings.PUBLIC_BASE_URL}/api/v1/lookup/{dossier.code}/"
+    expected = f"{settings.PUBLIC_BASE_URL}/tra-cuu/?ma={quote(dossier.code)}"
     assert qr[0].text == expected == lookup_url(dossier.code)
-    # The URL is the lookup: with the applicant's ID number it answers for this dossier.
-    found = api.get(expected.removeprefix(settings.PUBLIC_BASE_URL), {"id_number": ID_NUMBER})
+    # The URL is the citizens' lookup page with the code filled in; with the ID number it answers.
+    page = api.get(expected.removeprefix(settings.PUBLIC_BASE_URL))
+    assert page.status_code == 200
+    assert f'name="ma" value="{dossier.code}"' in page.content.decode()
+    found = api.post("/tra-cuu/", {"ma": dossier.code, "so_giay_to": ID_NUMBER}, format="multipart")
     assert found.status_code == 200
-    assert found.json()["code"] == dossier.code
+    assert 'id="result"' in found.content.decode() and dossier.code in found.content.decode()
 
 
 def test_a_long_history_flows_onto_more_pages(registered, as_user, clock):

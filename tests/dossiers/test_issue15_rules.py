@@ -285,7 +285,7 @@ def test_every_instant_the_api_emits_is_local_with_its_offset(received, as_user,
     _act(clerk, received, "request_supplement", {"reason": "Thiếu", "items": ["Địa chỉ"]})
     _act(clerk, received, "supplement", {"note": "Xóm 3"})
     _act(clerk, received, "request_payment", {"amount": "200000"})
-    _act(clerk, received, "confirm_payment", {"method": "online"})
+    _act(clerk, received, "confirm_payment", {"method": "counter"})
     _act(as_user("specialist_tuphap"), received, "resolve", {"result": "approved"})
     dossier = Dossier.objects.get(pk=received)
     code, id_number = dossier.code, dossier.applicant_id_number

@@ -17,7 +17,7 @@ PAYLOADS = {
     "transfer": {"agency": "000.00.12.H29", "reason": "Liên thông"},
     "apologise": {"reason": "Chờ ý kiến cơ quan phối hợp", "new_appointment": "2099-01-05T09:00:00+07:00"},
     "request_payment": {"amount": "200000", "items": [{"name": "Lệ phí", "amount": "200000"}]},
-    "confirm_payment": {"method": "online", "reference": "VNPAY-0001"},
+    "confirm_payment": {"method": "counter", "reference": "BL-0001"},  # online: only the gateway (apps/payments)
     "resolve": {"result": "approved"},
     "return": {"method": "counter"},
     "withdraw": {"reason": ""},
@@ -141,7 +141,7 @@ def test_full_happy_path_history(dossier_in, as_user):
     ]
     assert all(history[i]["from_status"] == history[i - 1]["to_status"] for i in range(1, len(history)))
     dossier = applicant.get(f"/api/v1/dossiers/{dossier_id}/").json()
-    assert dossier["payment_method"] == "online" and dossier["timeliness"] in ("early", "on_time")
+    assert dossier["payment_method"] == "counter" and dossier["timeliness"] in ("early", "on_time")
 
 
 @pytest.mark.django_db

@@ -57,6 +57,8 @@ from apps.catalog.models import Offering, Procedure
 from apps.dossiers import services
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.uploads import check_upload
+from apps.notifications.models import Notification, NotificationChannel, NotificationKind, NotificationStatus
+from apps.payments.models import Payment
 from apps.portal import signing
 from apps.portal.files import document_token
 from apps.portal.models import PortalKey
@@ -84,6 +86,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "auth/token/refresh/"):                             "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "auth/register/"):                                  "201 201 201 201 201 201 201 201 201 201 201",
     ("GET",  "me/"):                                             "401 200 200 200 200 200 200 200 200 401 200",
+    # citizens' verified sign-in (OpenID Connect): open to all; not configured here, so 422
+    ("GET",  "auth/oidc/start/"):                                "422 422 422 422 422 422 422 422 422 422 422",
+    ("GET",  "auth/oidc/callback/"):                             "422 422 422 422 422 422 422 422 422 422 422",
+    ("POST", "auth/oidc/callback/"):                             "422 422 422 422 422 422 422 422 422 422 422",
     ("GET",  "agencies/"):                                       "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "agencies/<str:code>/"):                            "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "agencies/<str:code>/members/"):                    "401 403 403 200 404 200 200 404 200 401 200",
@@ -105,6 +111,14 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET",  "dossiers/<int:pk>/receipt/"):                      "401 200 404 200 404 200 200 404 200 401 200",
     ("GET",  "me/dossiers/"):                                    "401 200 200 403 403 403 403 403 403 401 403",
     ("GET",  "lookup/<str:code>/"):                              "200 200 200 200 200 200 200 200 200 200 200",
+    # the applicant's in-app notifications
+    ("GET",  "me/notifications/"):                               "401 200 200 403 403 403 403 403 403 401 403",
+    ("POST", "me/notifications/read-all/"):                      "401 200 200 403 403 403 403 403 403 401 403",
+    ("POST", "me/notifications/<int:pk>/read/"):                 "401 200 404 403 403 403 403 403 403 401 403",
+    # online payment: the dossier's payment (whoever sees the dossier); the gateway's IPN answers
+    # every caller as the gateway expects (here RspCode 99: no gateway configured)
+    ("GET",  "dossiers/<int:pk>/payment/"):                      "401 200 404 200 404 200 200 404 200 401 200",
+    ("POST", "payments/callback/"):                              "200 200 200 200 200 200 200 200 200 200 200",
     # actions (DESIGN.md section 2; who: onestop/lifecycle.py TRANSITIONS)
     ("POST", "dossiers/<int:pk>/accept/"):                       "401 403 404 200 404 403 403 404 403 401 403",
     ("POST", "dossiers/<int:pk>/reject/"):                       "401 403 404 200 404 403 200 404 403 401 403",
@@ -149,6 +163,13 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/login/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     ("PUT",  "/accounts/login/"):                                "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
+    # citizens' public pages (no sign-in)
+    ("GET",  "/"):                                               "200 200 200 200 200 200 200 200 200 200 200",
+    ("GET",  "/tra-cuu/"):                                       "200 200 200 200 200 200 200 200 200 200 200",
+    ("GET",  "/favicon.ico"):                                    "200 200 200 200 200 200 200 200 200 200 200",
+    # the payment link and the gateway's return page (no gateway configured: nothing to open or verify)
+    ("GET",  "/thanh-toan/<str:token>/"):                        "404 404 404 404 404 404 404 404 404 404 404",
+    ("GET",  "/thanh-toan/ket-qua/"):                            "400 400 400 400 400 400 400 400 400 400 400",
 }
 # fmt: on
 
@@ -224,6 +245,14 @@ def _build_world() -> World:
     dossiers["counter_resolved"] = services.dossier_resolve(
         dossier_id=services.dossier_register(caller=clerk, request=counter_request(), channel="counter").dossier.pk,
         caller=specialist, result="approved")
+    Notification.objects.create(  # applicant A's in-app notification
+        key="matrix:app", kind=NotificationKind.STATUS_CHANGE, channel=NotificationChannel.APP, recipient="appA",
+        body="Hồ sơ đã được tiếp nhận", user=users["appA"], dossier=dossiers["received"],
+        status=NotificationStatus.SENT)
+    payment_event = dossiers["awaiting_payment"].events.get(action=Action.REQUEST_PAYMENT)
+    Payment.objects.create(  # an online payment opened for it (no gateway is configured here)
+        dossier=dossiers["awaiting_payment"], request_event=payment_event, gateway="vnpay", txn_ref="matrix-1-1",
+        token="matrix-token", amount=200000, order_info="matrix", created_at=payment_event.at)
     tokens = {role: str(token_for(user).access_token) for role, user in users.items()}
     return World(
         dossiers=dossiers,
@@ -298,6 +327,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         "username": "matrix_newcomer", "password": "matrix-Pass-2025", "full_name": "Lò Thị Mới",
         "applicant_type": "citizen", "id_number": "001195000123"}),
     ("GET", "me/"): lambda w: _get(f"{V1}me/"),
+    ("GET", "auth/oidc/start/"): lambda w: _get(f"{V1}auth/oidc/start/"),
+    ("GET", "auth/oidc/callback/"): lambda w: _get(f"{V1}auth/oidc/callback/?code=abc&state=def"),
+    ("POST", "auth/oidc/callback/"): lambda w: _json("POST", f"{V1}auth/oidc/callback/", {"code": "a", "state": "b"}),
     ("GET", "agencies/"): lambda w: _get(f"{V1}agencies/"),
     ("GET", "agencies/<str:code>/"): lambda w: _get(f"{V1}agencies/{AGENCY_X}/"),
     ("GET", "agencies/<str:code>/members/"): lambda w: _get(f"{V1}agencies/{AGENCY_X}/members/"),
@@ -320,6 +352,13 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
         f"{V1}dossiers/{w.pk('received')}/documents/receipt.pdf"),
     ("GET", "dossiers/<int:pk>/receipt/"): lambda w: _get(f"{V1}dossiers/{w.pk('received')}/receipt/"),
     ("GET", "me/dossiers/"): lambda w: _get(f"{V1}me/dossiers/"),
+    ("GET", "dossiers/<int:pk>/payment/"): lambda w: _get(f"{V1}dossiers/{w.pk('awaiting_payment')}/payment/"),
+    ("POST", "payments/callback/"): lambda w: _form("POST", f"{V1}payments/callback/", {
+        "vnp_TxnRef": "X-1-1", "vnp_Amount": "100", "vnp_SecureHash": "00"}),
+    ("GET", "me/notifications/"): lambda w: _get(f"{V1}me/notifications/?unread=true"),
+    ("POST", "me/notifications/read-all/"): lambda w: _json("POST", f"{V1}me/notifications/read-all/"),
+    ("POST", "me/notifications/<int:pk>/read/"): lambda w: _json(
+        "POST", f"{V1}me/notifications/{Notification.objects.get(user=w.users['appA']).pk}/read/"),
     ("GET", "lookup/<str:code>/"): lambda w: _get(
         f"{V1}lookup/{w.code('received')}/?id_number={w.users['appA'].id_number}"),
     ("POST", "dossiers/<int:pk>/accept/"): _action("submitted", "accept", {}),
@@ -335,7 +374,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("POST", "dossiers/<int:pk>/request_payment/"): _action(
         "received", "request_payment", {"amount": "200000", "items": [{"name": "Lệ phí", "amount": "200000"}]}),
     ("POST", "dossiers/<int:pk>/confirm_payment/"): _action(
-        "awaiting_payment", "confirm_payment", {"method": "online", "reference": "VNPAY-0001"}),
+        "awaiting_payment", "confirm_payment", {"method": "counter", "reference": "BL-0001"}),
     ("POST", "dossiers/<int:pk>/resolve/"): _action("received", "resolve", {"result": "approved"}),
     ("POST", "dossiers/<int:pk>/return/"): _action("resolved", "return", {"method": "counter"}),
     ("POST", "dossiers/<int:pk>/withdraw/"): _action("received", "withdraw", {"reason": ""}),
@@ -371,6 +410,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     # Django's form views take PUT like POST, but read no form from a PUT body: the form comes back.
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
+    ("GET", "/"): lambda w: _get("/"),
+    ("GET", "/tra-cuu/"): lambda w: _get(f"/tra-cuu/?ma={w.code('received')}"),
+    ("GET", "/favicon.ico"): lambda w: _get("/favicon.ico"),
+    ("GET", "/thanh-toan/<str:token>/"): lambda w: _get("/thanh-toan/matrix-token/"),
+    ("GET", "/thanh-toan/ket-qua/"): lambda w: _get("/thanh-toan/ket-qua/?vnp_TxnRef=X&vnp_SecureHash=00"),
 }
 
 

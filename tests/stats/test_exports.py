@@ -45,7 +45,12 @@ def test_stats_exports_match_the_summary(register, as_user, media_root):
     assert record["online_share.denominator"] == "1"
 
     by_agency = _csv(supervisor.get("/api/v1/stats/summary.csv", {**params, "by": "agency"}))
-    assert [r[by_agency[0].index("group")] for r in by_agency[1:]] == ["000.00.17.H29"]
+    received = {r[by_agency[0].index("group")]: int(r[by_agency[0].index("received")]) for r in by_agency[1:]}
+    # Every agency is listed, those that received nothing with zeros.
+    from apps.agencies.models import Agency
+
+    assert set(received) == set(Agency.objects.values_list("code", flat=True))
+    assert {code: n for code, n in received.items() if n} == {"000.00.17.H29": 1}
 
     response = supervisor.get("/api/v1/stats/summary.xlsx", params)
     assert response.status_code == 200

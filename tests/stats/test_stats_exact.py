@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.db.models import Count, Max
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
@@ -26,7 +27,7 @@ from apps.catalog.models import DocumentType, Offering, Procedure
 from apps.dossiers import services as ds
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.ratings.models import Rating
-from apps.ratings.services import rating_give
+from apps.ratings.services import kiosk_may_rate, rating_give
 from apps.stats.services import stats_compact
 from apps.workcalendar.selectors import working_calendar
 from onestop.lifecycle import Action, Actor, Status, allowed_actions
@@ -51,8 +52,26 @@ class World:
         self.staff_caller = ds.Caller.for_user(self.staff)
         self.applicant = User.objects.get(username="citizen1")
         self.applicant_caller = ds.Caller.for_user(self.applicant)
+        self.gateway_caller = ds.Caller(user=None, client_id="payment:test", is_payment_callback=True)
         self.offerings = list(Offering.objects.select_related("agency", "procedure"))
         self.agencies = list(Agency.objects.values_list("code", flat=True))
+        self.weights = {"resolve": 4, "accept": 5, "assign": 2, "withdraw": 0.3, "reject": 0.4, "transfer": 0.6}
+        self.back_and_forth = False  # transfers half the time back to the agency that handed the dossier on
+        self.transferred_from: dict[int, str] = {}
+        self.partners: dict[str, str] = {}  # agency → another one of its subtree (back_and_forth)
+
+    def transfer_target(self, dossier: Dossier, target: str, targets: list[str]) -> str:
+        """`target`, or with back_and_forth often the agency that handed the dossier on, or the
+        agency's partner in its subtree (when they offer the procedure)."""
+        back, here = self.transferred_from.get(dossier.pk), dossier.agency.code
+        if self.back_and_forth:
+            draw = self.rng.random()
+            if back in targets and draw < 0.4:
+                target = back
+            elif self.partners.get(here) in targets and draw < 0.7:  # inside the same subtree
+                target = self.partners[here]
+        self.transferred_from[dossier.pk] = dossier.agency.code
+        return target
 
     def tick(self):
         step = self.rng.choices(["minutes", "hours", "midnight", "day"], [40, 35, 15, 10])[0]
@@ -93,11 +112,13 @@ class World:
                 if not Rating.objects.filter(dossier=dossier).exists():
                     finished = dossier.resolved_at or dossier.closed_at
                     if self.now - finished <= timedelta(days=30):
-                        rating_give(dossier_id=dossier.pk, rated_by=self.applicant, source="kiosk",
+                        # The applicant rates an online filing; the kiosk the others (issue 14).
+                        source = "kiosk" if kiosk_may_rate(dossier) else "online"
+                        rating_give(dossier_id=dossier.pk, rated_by=self.applicant, source=source,
                                     level=self.rng.choice(["very_satisfied", "satisfied", "dissatisfied"]))
             return
         # Favour progress so that many dossiers finish, some late, some early.
-        weights = {"resolve": 4, "accept": 5, "assign": 2, "withdraw": 0.3, "reject": 0.4, "transfer": 0.6}
+        weights = self.weights
         action = self.rng.choices(choices, [weights.get(str(c), 1) for c in choices])[0]
         caller = self.applicant_caller if action in (Action.WITHDRAW,) else self.staff_caller
         if action == Action.SUPPLEMENT and dossier.applicant_id and self.rng.random() < 0.5:
@@ -122,6 +143,10 @@ class World:
             Action.RESOLVE: {"result": "approved"},
             Action.RETURN: {"method": "counter"},
         }.get(action, {})
+        if action == Action.TRANSFER:
+            extra["agency_code"] = self.transfer_target(dossier, extra["agency_code"], targets)
+        if action == Action.CONFIRM_PAYMENT and extra["method"] == "online":
+            kwargs["caller"] = self.gateway_caller  # online payments are confirmed by the gateway only
         if action == Action.WITHDRAW and not dossier.applicant_id:
             return  # counter dossiers are withdrawn at the counter: not modelled by the API
         getattr(ds, f"dossier_{action.value}")(**kwargs, **extra)
@@ -180,14 +205,14 @@ def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int 
                 due = datetime.fromisoformat(event.payload["due_at_after"])
         return agency, status, due
 
-    def pending(instant: datetime, overdue_only: bool = False) -> int:
+    def pending(instant: datetime, overdue_before: datetime | None = None) -> int:
         count = 0
         for dossier in dossiers.filter(received_at__lt=instant):
             agency, status, due = state_at(dossier, instant)
             if agency not in agency_ids or status not in ("received", "in_progress", "awaiting_supplement",
                                                           "awaiting_payment"):
                 continue
-            if overdue_only and not (status != "awaiting_supplement" and due < instant):
+            if overdue_before and not (status != "awaiting_supplement" and due < overdue_before):
                 continue
             count += 1
         return count
@@ -207,9 +232,11 @@ def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int 
             if event.from_status == "submitted":
                 key = "rejected_at_intake" if event.action == "reject" else "withdrawn_before_reception"
             out[key] += 1
-        elif event.action == "transfer":
-            out["transferred_in"] += int(event.payload["to_agency"] in agency_codes)
-            out["transferred_out"] += int(event.payload["from_agency"] in agency_codes)
+        elif event.action == "transfer":  # a transfer between two agencies of the scope is internal
+            to_inside = event.payload["to_agency"] in agency_codes
+            from_inside = event.payload["from_agency"] in agency_codes
+            out["transferred_in"] += int(to_inside and not from_inside)
+            out["transferred_out"] += int(from_inside and not to_inside)
         elif event.action == "confirm_payment" and in_scope:
             out["payments_confirmed"] += 1
             out["online_payments"] += int(event.payload["method"] == "online")
@@ -217,7 +244,8 @@ def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int 
             out["submitted_online"] += 1
     out["carried_over"] = pending(lo)
     out["pending_end"] = pending(hi)
-    out["overdue_end"] = pending(hi, overdue_only=True)
+    # The end of the period is min(its end, now).
+    out["overdue_end"] = pending(hi, overdue_before=min(hi, timezone.now()))
     ratings = Rating.objects.filter(created_at__gte=lo, created_at__lt=hi, agency_id__in=agency_ids,
                                     dossier_id__in=kept)
     for rating in ("very_satisfied", "satisfied", "dissatisfied"):
@@ -271,11 +299,12 @@ def assert_matches(api: dict, raw: dict) -> None:
     assert (api["online_share_of_online_offered"]["numerator"],
             api["online_share_of_online_offered"]["denominator"]) == raw["online_share_of_online_offered"]
     assert api["on_time_rate"] == _ratio(raw["resolved_early"] + raw["resolved_on_time"], resolved)
-    workload = raw["carried_over"] + raw["received"]
+    handled = resolved + raw["pending_end"]  # Decision 766: resolved in the period + pending at its end
     not_overdue = raw["pending_end"] - raw["overdue_end"]
+    assert api["handled"] == handled
     assert api["on_time_rate_766"] == _ratio(raw["resolved_early"] + raw["resolved_on_time"] + not_overdue,
-                                             workload)
-    assert api["overdue_rate_766"] == _ratio(raw["resolved_late"] + raw["overdue_end"], workload)
+                                             handled)
+    assert api["overdue_rate_766"] == _ratio(raw["resolved_late"] + raw["overdue_end"], handled)
     assert api["online_payment_rate"] == _ratio(raw["online_payments"], raw["payments_confirmed"])
     ratings = raw["ratings_very_satisfied"] + raw["ratings_satisfied"] + raw["ratings_dissatisfied"]
     assert api["satisfaction_rate"] == _ratio(raw["ratings_very_satisfied"] + raw["ratings_satisfied"], ratings)

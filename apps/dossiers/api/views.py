@@ -24,6 +24,7 @@ from apps.common.numbers import bounded_int
 from apps.common.parsers import JSONParser, loads_json
 from apps.common.throttling import LookupThrottle, RegistrationThrottle, SubmissionThrottle
 from apps.ops.context import note_dossier
+from apps.public.links import lookup_page_url
 from onestop.errors import DomainError, ErrorCode
 from onestop.lifecycle import DOSSIER_ACTIONS, Action, Status
 
@@ -405,7 +406,7 @@ class DossierReceiptView(AuditedReadMixin, APIView):
                 "received_by": dossier.received_by.full_name if dossier.received_by else None,
                 "fee": str(dossier.procedure.fee),
                 "documents": documents,
-                "lookup_url": f"/api/v1/lookup/{dossier.code}/?id_number=<số giấy tờ>",
+                "lookup_url": lookup_page_url(dossier.code),  # the citizens' page the receipt's QR opens
             }
         )
 

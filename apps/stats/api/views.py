@@ -1,82 +1,31 @@
 """Statistics endpoints: summary and breakdown, as JSON, CSV or XLSX."""
 from __future__ import annotations
 
-from datetime import date
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.selectors import staff_agency_ids, user_is_province_wide, user_is_staff_reader
-from apps.agencies.models import Agency, Tier
-from apps.agencies.selectors import agency_subtree
-from apps.catalog.models import Procedure
+from apps.agencies.models import Tier
 from apps.common.exports import XLSX_TYPE, csv_response, flatten, xlsx_response
-from apps.common.fields import CharField
-from onestop.errors import DomainError, ErrorCode
 
-from ..selectors import GROUPINGS, MAX_TIME_BUCKETS, Scope, stats_breakdown, stats_summary, time_buckets
-
-MAX_PERIOD_DAYS = 366 * 10
-
-
-class StatsQuerySerializer(serializers.Serializer):
-    scope = CharField(required=False, help_text="Agency code; default: your whole scope")
-    subtree = serializers.BooleanField(required=False, default=True, help_text="Include sub-agencies")
-    date_from = serializers.DateField(help_text="First local day of the period (inclusive)")
-    date_to = serializers.DateField(help_text="Local day after the period (exclusive): [from, to)")
-    procedure = CharField(required=False)
-    level = serializers.ChoiceField(choices=[1, 2, 3, 4], required=False)
-    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
-
-    def validate(self, attrs):
-        start, end = attrs["date_from"], attrs["date_to"]
-        if end <= start:
-            raise serializers.ValidationError({"date_to": ["Must be after date_from."]}, code="invalid")
-        if (end - start).days > MAX_PERIOD_DAYS or start < date(2000, 1, 1) or end > date(2101, 1, 1):
-            raise serializers.ValidationError({"date_to": ["Period too long or outside 2000-2100."]}, code="invalid")
-        return attrs
+from ..selectors import (
+    GROUPINGS,
+    MAX_TIME_BUCKETS,
+    BreakdownQuerySerializer,
+    StatsQuerySerializer,
+    stats_breakdown,
+    stats_query,
+    stats_summary,
+    time_buckets,
+)
 
 
-class BreakdownQuerySerializer(StatsQuerySerializer):
-    by = serializers.ChoiceField(choices=GROUPINGS)
-
-
-def stats_query(request, serializer_class=StatsQuerySerializer) -> tuple[Scope, date, date, dict]:
-    """Parse and authorise a statistics query: the scope never leaves the user's agencies."""
-    user = request.user
-    if not user_is_staff_reader(user):
-        raise DomainError("Statistics are for staff.", code=ErrorCode.PERMISSION_DENIED)
-    params = {k: v for k, v in request.query_params.items()}
-    if "from" in params:
-        params["date_from"] = params.pop("from")
-    if "to" in params:
-        params["date_to"] = params.pop("to")
-    serializer = serializer_class(data=params)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    province_wide = user_is_province_wide(user)
-    allowed = None if province_wide else set(staff_agency_ids(user))
-    if data.get("scope"):
-        root = Agency.objects.filter(code=data["scope"]).first()
-        if root is None or (allowed is not None and root.pk not in allowed):
-            raise NotFound("No agency with this code in your scope.")
-        ids = set(agency_subtree(root).values_list("pk", flat=True)) if data["subtree"] else {root.pk}
-        agency_ids = frozenset(ids if allowed is None else ids & allowed)
-    else:
-        agency_ids = None if allowed is None else frozenset(allowed)
-    procedure_id = None
-    if data.get("procedure"):
-        procedure_id = Procedure.objects.filter(code=data["procedure"]).values_list("pk", flat=True).first()
-        if procedure_id is None:
-            raise ValidationError({"procedure": ["Unknown procedure code."]})
-    scope = Scope(agency_ids, procedure_id, data.get("level"), data.get("tier"))
-    return scope, data["date_from"], data["date_to"], data
+def _query(request, serializer_class: type[StatsQuerySerializer] = StatsQuerySerializer):
+    return stats_query(request.user, request.query_params, serializer_class=serializer_class)
 
 
 QUERY_PARAMETERS = [
@@ -87,6 +36,13 @@ QUERY_PARAMETERS = [
     OpenApiParameter("procedure", OpenApiTypes.STR),
     OpenApiParameter("level", OpenApiTypes.INT, enum=[1, 2, 3, 4]),
     OpenApiParameter("tier", OpenApiTypes.STR, enum=[t.value for t in Tier]),
+    OpenApiParameter(
+        "include_predecessors", OpenApiTypes.BOOL,
+        description="Also count the agencies merged into the scope's agencies (their successor, DESIGN.md "
+                    "section 10), directly or through a chain of mergers, with their whole history, so a merged "
+                    "agency's figures continue its predecessors' (year on year). Default false: only the "
+                    "scope's own agencies' records. In a breakdown by agency each predecessor is its own group.",
+    ),
 ]
 
 
@@ -100,7 +56,7 @@ class StatsAPIView(APIView):
 class StatsSummaryView(StatsAPIView):
 
     def get(self, request):
-        scope, start, end, _ = stats_query(request)
+        scope, start, end, _ = _query(request)
         return Response({"from": start, "to": end, **stats_summary(scope, start, end)})
 
 
@@ -112,7 +68,7 @@ class StatsSummaryView(StatsAPIView):
 class StatsBreakdownView(StatsAPIView):
 
     def get(self, request):
-        scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
+        scope, start, end, data = _query(request, BreakdownQuerySerializer)
         by = data["by"]
         if by in ("day", "month", "quarter", "year") and len(time_buckets(start, end, by)) > MAX_TIME_BUCKETS:
             raise ValidationError(
@@ -124,10 +80,10 @@ class StatsBreakdownView(StatsAPIView):
 def _export_rows(request) -> tuple[list[str], list[list]]:
     """The summary (one row) or, with `by`, the breakdown (one row per group), flattened."""
     if request.query_params.get("by"):
-        scope, start, end, data = stats_query(request, BreakdownQuerySerializer)
+        scope, start, end, data = _query(request, BreakdownQuerySerializer)
         records = stats_breakdown(scope, start, end, data["by"])
     else:
-        scope, start, end, _ = stats_query(request)
+        scope, start, end, _ = _query(request)
         records = [{"group": "total", **stats_summary(scope, start, end)}]
     flat = [flatten({"from": start.isoformat(), "to": end.isoformat(), **r}) for r in records]
     header = list(flat[0]) if flat else ["from", "to"]

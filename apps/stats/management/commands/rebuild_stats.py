@@ -19,8 +19,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key}: stored {stored}, recomputed {recomputed}")
         for table in report.coarse_differences:
             self.stdout.write(f"  coarse table {table} differs from the rollup")
+        self.stdout.write(f"{len(report.transfer_differences)} transfer rows differ")
+        for key, stored, recomputed in report.transfer_differences[:50]:
+            self.stdout.write(f"  transfer {key}: stored {stored}, recomputed {recomputed}")
         if report.fixed:
-            self.stdout.write("counters replaced by the recomputed values" if report.differences
-                              else "coarse tables rebuilt from the rollup")
-        if (report.differences or report.coarse_differences) and not fix:
+            if report.differences:
+                self.stdout.write("counters replaced by the recomputed values")
+            elif report.coarse_differences:
+                self.stdout.write("coarse tables rebuilt from the rollup")
+            if report.transfer_differences:
+                self.stdout.write("transfers replaced by the recomputed values")
+        if (report.differences or report.coarse_differences or report.transfer_differences) and not fix:
             raise SystemExit(1)
