@@ -1190,6 +1190,16 @@ def main(argv: list[str] | None = None) -> int:
         if not measure_queue(args, scale):
             failures.append(f"queue p95 above {QUEUE_TARGET_MS:.0f} ms")
 
+        print("\nworkbench queue page (GET /workbench/, in-process, issue 18):")
+        from workbench_case import WORKBENCH_TARGET_MS, measure_workbench_queue, print_rows
+
+        for row in measure_workbench_queue(repeat=args.repeat, budget_seconds=args.case_budget):
+            if not record("stats", f"workbench queue page p95, {row['label']}, {scale}", row["p95_ms"],
+                          WORKBENCH_TARGET_MS, "ms", lower_is_better=True,
+                          note=f"{row['open']:,} open in the agency, {row['statements']} SQL statements"):
+                failures.append(f"workbench queue page p95 above {WORKBENCH_TARGET_MS:.0f} ms ({row['label']})")
+            print_rows([row])
+
         print("\nwhere the time goes:")
         explain_summary("province", None, *p9)
         explain_summary(district, district_ids, *p3)

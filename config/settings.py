@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.payments",  # online payment through a gateway (issue 17)
     "apps.identity",  # one account per citizen ID number; verified sign-in over OpenID Connect (issue 17)
     "apps.ops",
+    "apps.workbench",
 ]
 
 MIDDLEWARE = [

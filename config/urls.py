@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("dashboard/", include("apps.dashboard.urls")),
+    path("workbench/", include("apps.workbench.urls")),
     path("accounts/", include("apps.dashboard.account_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -13,14 +13,18 @@ pytest_plugins = ["tests.dossier_fixtures"]
 DEMO_CATALOG = Path(__file__).resolve().parents[1] / "apps" / "catalog" / "fixtures" / "demo_catalog.json"
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
+def forget_process_caches() -> None:
     from apps.catalog.selectors import forget_catalog_cache
     from apps.workcalendar.selectors import forget_working_calendar
 
     cache.clear()
     forget_catalog_cache()  # catalogue rows of an earlier test were rolled back
     forget_working_calendar()  # exceptions written by an earlier test were rolled back
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    forget_process_caches()
     yield
 
 

@@ -4,17 +4,8 @@ from .models import AuditEntry
 from .selectors import user_is_administrator
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only, and only for administrators: the log cannot be edited from here (nor anywhere)."""
-
-    list_display = ("at", "actor_username", "action", "object_type", "object_id", "dossier_code", "ip", "request_id")
-    list_filter = ("action", "object_type")
-    search_fields = ("=actor_username", "=object_id", "=dossier_code", "=request_id")
-    date_hierarchy = "at"
-    ordering = ("-at", "-id")
-    actions = None
-    show_full_result_count = False  # no COUNT(*) over a large log per page view
+class AdministratorsReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to administrators only, and read-only: no add, change or delete from the admin."""
 
     def has_module_permission(self, request) -> bool:
         return user_is_administrator(request.user)
@@ -30,3 +21,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(AdministratorsReadOnlyAdmin):
+    """Read-only, and only for administrators: the log cannot be edited from here (nor anywhere)."""
+
+    list_display = ("at", "actor_username", "action", "object_type", "object_id", "dossier_code", "ip", "request_id")
+    list_filter = ("action", "object_type")
+    search_fields = ("=actor_username", "=object_id", "=dossier_code", "=request_id")
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")
+    actions = None
+    show_full_result_count = False  # no COUNT(*) over a large log per page view

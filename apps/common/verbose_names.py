@@ -26,6 +26,7 @@ APP_NAMES = {
     "audit": "Nhật ký kiểm tra",
     "dashboard": "Bảng điều khiển thống kê",
     "ops": "Vận hành",
+    "workbench": "Bàn làm việc một cửa",
 }
 
 # "app_label.ModelName": (singular, plural)

@@ -408,3 +408,18 @@ def document_context(dossier: Dossier, form: str, *, event_id: int | None = None
     if form == Form.CONTROL_SLIP:
         return _control_slip(dossier)
     raise DocumentNotAvailable(f"No form {form!r}.")
+
+
+def forms_available(dossier: Dossier, events: list[DossierEvent]) -> list[tuple[str, int | None]]:
+    """The forms (and for a supplement request or an apology, which event's) that `document_context`
+    renders for this dossier, given its history oldest first: what a page offers to print."""
+    available: list[tuple[str, int | None]] = []
+    if dossier.received_at is not None:
+        available.append((Form.RECEIPT, None))
+    available += [(Form.SUPPLEMENT_REQUEST, e.pk) for e in events if e.action == Action.REQUEST_SUPPLEMENT]
+    available += [(Form.APOLOGY, e.pk) for e in events if e.action == Action.APOLOGISE]
+    if dossier.status == Status.REJECTED or dossier.result == ResultKind.REFUSED:
+        available.append((Form.REFUSAL, None))
+    if dossier.received_at is not None:
+        available.append((Form.CONTROL_SLIP, None))
+    return available

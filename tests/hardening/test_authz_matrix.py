@@ -163,6 +163,16 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/login/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     ("PUT",  "/accounts/login/"):                                "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
+    # the clerk workbench (session): clerks, specialists and leaders; another agency's dossier is a 404
+    ("GET",  "/workbench/"):                                     "302 403 403 200 200 200 200 403 403 302 403",
+    ("GET",  "/workbench/register/"):                           "302 403 403 200 200 403 403 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/"):                      "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/actions/<str:action>/"): "405 405 405 405 405 405 405 405 405 405 405",
+    ("GET",  "/workbench/dossiers/<int:pk>/documents/<int:document_id>/"):
+                                                                 "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/forms/<str:form>.pdf"): "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/print/<str:form>/"):       "302 403 403 200 404 200 200 403 403 302 403",
+    ("GET",  "/workbench/dossiers/<int:pk>/rating/"):             "302 403 403 200 404 403 403 403 403 302 403",
     # citizens' public pages (no sign-in)
     ("GET",  "/"):                                               "200 200 200 200 200 200 200 200 200 200 200",
     ("GET",  "/tra-cuu/"):                                       "200 200 200 200 200 200 200 200 200 200 200",
@@ -410,6 +420,18 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     # Django's form views take PUT like POST, but read no form from a PUT body: the form comes back.
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
+    ("GET", "/workbench/"): lambda w: _get("/workbench/"),
+    ("GET", "/workbench/register/"): lambda w: _get("/workbench/register/"),
+    ("GET", "/workbench/dossiers/<int:pk>/"): lambda w: _get(f"/workbench/dossiers/{w.pk('received')}/"),
+    ("GET", "/workbench/dossiers/<int:pk>/actions/<str:action>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/actions/assign/"),
+    ("GET", "/workbench/dossiers/<int:pk>/documents/<int:document_id>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/documents/{w.document_id}/"),
+    ("GET", "/workbench/dossiers/<int:pk>/forms/<str:form>.pdf"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/forms/receipt.pdf"),
+    ("GET", "/workbench/dossiers/<int:pk>/print/<str:form>/"): lambda w: _get(
+        f"/workbench/dossiers/{w.pk('received')}/print/receipt/"),
+    ("GET", "/workbench/dossiers/<int:pk>/rating/"): lambda w: _get(f"/workbench/dossiers/{w.pk('received')}/rating/"),
     ("GET", "/"): lambda w: _get("/"),
     ("GET", "/tra-cuu/"): lambda w: _get(f"/tra-cuu/?ma={w.code('received')}"),
     ("GET", "/favicon.ico"): lambda w: _get("/favicon.ico"),

@@ -157,7 +157,11 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict
             from apps.accounts.models import User
             from apps.accounts.tokens import token_for
             from apps.portal.models import PortalKey
+            from tests.conftest import forget_process_caches
 
+            # Module-scoped: it runs before the per-test cache clearing, and the test before it
+            # (another module) may have left catalogue rows of its rolled-back transaction cached.
+            forget_process_caches()
             call_command("load_demo", "--no-tokens", stdout=io.StringIO())
             PortalKey.objects.create(key_id=PORTAL_KEY_ID, secret=PORTAL_SECRET, name="fuzz")
             _make_dossiers()

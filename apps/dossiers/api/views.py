@@ -31,6 +31,7 @@ from onestop.lifecycle import DOSSIER_ACTIONS, Action, Status
 from .. import services
 from ..actions import ACTIONS
 from ..models import ACTIVE_STATUSES, Channel, Dossier
+from ..paging import DossierQueuePagination
 from ..selectors import (
     applicant_dossiers,
     dossier_documents,
@@ -210,7 +211,7 @@ class DossierListCreateView(AuditedReadMixin, generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser, MultiPartParser]
     filterset_class = DossierFilter
-    cursor_ordering = ("due_at", "id")
+    pagination_class = DossierQueuePagination  # soonest due first, undated (not yet received) last
 
     def get_permissions(self):
         # The queue is staff's; filing (POST) is judged by the service (applicants and the portal only).
