@@ -68,7 +68,7 @@ bench-full: install
 # as every role (`make test` runs the same test at 3 examples, one role per request). FUZZ_SEED=<n> explores anew.
 FUZZ_EXAMPLES ?= 100
 fuzz: install
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EVERY_ROLE=1 $(BIN)/python -m pytest tests/hardening/test_schema_fuzz.py -q
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_EVERY_ROLE=1 $(BIN)/python -m pytest tests/hardening/test_schema_fuzz.py -q -s
 
 clean:
 	rm -rf $(VENV) .venv-py3.* db.sqlite3 media

@@ -31,6 +31,7 @@ BENCHES: list[tuple[str, str, list[list[str]], list[list[str]]]] = [
     ("receipt", "receipt_bench.py", [["--quick"]], [[]]),
     ("intake", "intake_bench.py", [["--quick"]], [[]]),
     ("outbox", "outbox_bench.py", [["--quick"]], [[]]),
+    ("slow_clients", "slow_clients_bench.py", [["--quick"]], [[]]),
     ("stats", "stats_bench.py", [["--quick", "--export-rows", "100000"]],
      [[], ["--dossiers", "12250000", "--repeat", "20", "--no-export"]]),
 ]

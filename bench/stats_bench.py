@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from multiprocessing import get_context
 from typing import Any
+from urllib.parse import quote
 
 from _common import (
     HOST,
@@ -220,6 +221,12 @@ def _zipf(n: int, s: float, rng: random.Random) -> list[float]:
     return [1.0 / r**s for r in ranks]
 
 
+
+def service_class_of(level: int) -> str:
+    """The synthetic catalogue's Decree 42/2022 class (recorded per offering, not derived, in real
+    data; here level 4 ~ full, level 3 ~ partial, as the decree's rough equivalence)."""
+    return {4: "full", 3: "partial"}.get(level, "none")
+
 def build_catalogue(conn, rng: random.Random) -> Catalogue:
     # Agencies: id, code, name, tier, path, parent.
     agencies: list[dict[str, Any]] = []
@@ -315,16 +322,16 @@ def build_catalogue(conn, rng: random.Random) -> Catalogue:
         with cur.copy("COPY catalog_field (id, code, name) FROM STDIN") as copy:
             for f in fields:
                 copy.write_row(f)
-        with cur.copy("COPY catalog_procedure (id, code, name, field_id, online_level, processing_days, fee, "
-                      "description, is_active, updated_at) FROM STDIN") as copy:
+        with cur.copy("COPY catalog_procedure (id, code, name, field_id, online_level, service_class, "
+                      "processing_days, fee, description, is_active, updated_at) FROM STDIN") as copy:
             for p_id, code, name, fld, level, days, fee in rows:
-                copy.write_row((p_id, code, name, fld, level, days, fee, "", True, "now"))
+                copy.write_row((p_id, code, name, fld, level, service_class_of(level), days, fee, "", True, "now"))
         offerings = 0
-        with cur.copy("COPY catalog_offering (agency_id, procedure_id, online_level, is_active, updated_at) "
-                      "FROM STDIN") as copy:
+        with cur.copy("COPY catalog_offering (agency_id, procedure_id, online_level, service_class, is_active, "
+                      "updated_at) FROM STDIN") as copy:
             for a in agencies:
                 for p_id, lvl, *_ in a["offers"]:
-                    copy.write_row((a["id"], p_id, lvl, True, "now"))
+                    copy.write_row((a["id"], p_id, lvl, service_class_of(lvl), True, "now"))
                     offerings += 1
         for table in ("agencies_agency", "catalog_field", "catalog_procedure"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -991,6 +998,7 @@ print(json.dumps({"rows": lines - 1, "bytes": size, "seconds": time.perf_counter
 
 
 QUEUE_TARGET_MS = 100.0  # a clerk's queue page, server side
+FOLDED_SEARCH_TARGET_MS = 50.0  # a name typed without diacritics (issue 16)
 
 
 def bench_staff(username: str, role: str, agency_code: str, include_subtree: bool = False):
@@ -1012,28 +1020,36 @@ def measure_queue(args: argparse.Namespace, scale: str) -> bool:
     from rest_framework.test import APIClient
 
     from apps.accounts.roles import Role
+    from onestop.text import fold
 
     with pg_connect(args, args.db) as conn:
         agency_code, open_count, code = conn.execute(
             "SELECT a.code, count(*), min(d.code) FROM dossiers_dossier d JOIN agencies_agency a "
             "ON a.id = d.agency_id WHERE d.status IN ('received', 'in_progress', 'awaiting_supplement', "
             "'awaiting_payment', 'submitted') GROUP BY a.code ORDER BY 2 DESC LIMIT 1").fetchone()
+        # A name as a person types it on a phone: no diacritics, lower case (issue 16).
+        (name,) = conn.execute(
+            "SELECT d.applicant_name FROM dossiers_dossier d JOIN agencies_agency a ON a.id = d.agency_id "
+            "WHERE a.code = %s AND d.status = 'in_progress' ORDER BY d.id DESC LIMIT 1", (agency_code,)).fetchone()
     client = APIClient()
     client.force_authenticate(bench_staff("bench-clerk", Role.CLERK, agency_code))
     print(f"  clerk of {agency_code} ({open_count:,} open dossiers): GET /api/v1/dossiers/ …")
     passed = True
-    for label, query in (("default page", ""), ("overdue", "?overdue=true"), ("search by code", f"?q={code}")):
+    cases = (("default page", "", QUEUE_TARGET_MS), ("overdue", "?overdue=true", QUEUE_TARGET_MS),
+             ("search by code", f"?q={code}", QUEUE_TARGET_MS),
+             ("search by name without diacritics", f"?q={quote(fold(name))}", FOLDED_SEARCH_TARGET_MS))
+    for label, query, target in cases:
         def fn(query=query):
             response = client.get(f"/api/v1/dossiers/{query}")
             if response.status_code != 200:
                 raise BenchError(f"queue {query!r} answered {response.status_code}: {response.content[:300]!r}")
         times = time_calls(fn, args.repeat, args.case_budget)
         p95 = percentile(times, 0.95)
-        ok = record("stats", f"clerk queue p95, {label}, {scale}", p95, QUEUE_TARGET_MS, "ms", lower_is_better=True,
+        ok = record("stats", f"clerk queue p95, {label}, {scale}", p95, target, "ms", lower_is_better=True,
                     note=f"{open_count:,} open in the agency")
         passed &= ok
         print(f"  {label:<16} p50 {percentile(times, 0.5):7.1f} ms  p95 {p95:7.1f} ms  "
-              f"(target <= {QUEUE_TARGET_MS:.0f} ms): {'PASS' if ok else 'FAIL'}")
+              f"(target <= {target:.0f} ms): {'PASS' if ok else 'FAIL'}")
     return passed
 
 

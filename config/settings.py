@@ -62,6 +62,8 @@ MIDDLEWARE = [
     # early, so even the request guard's 400s speak the request's language.
     "django.middleware.locale.LocaleMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
+    "apps.common.outages.ServiceUnavailableMiddleware",  # database / Redis down: 503 + Retry-After, not a 500
+    "apps.common.request_guard.RequestSizeGuardMiddleware",  # body over UPLOAD_MAX_REQUEST_BYTES: 413 up front
     "apps.common.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and Swagger UI assets without a CDN or nginx
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +112,11 @@ else:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="onestop"),
+            # A Redis that is down or hangs must cost a request seconds, not the OS's minutes-long timeouts.
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=2.0),
+                "SOCKET_TIMEOUT": env.float("CACHE_SOCKET_TIMEOUT", default=2.0),
+            },
         }
     }
 
@@ -232,6 +239,9 @@ UPLOAD_ALLOWED_TYPES = frozenset(
     env.list("UPLOAD_ALLOWED_TYPES", default=["application/pdf", "image/jpeg", "image/png"])
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# The whole request body (every file and field together). nginx in front enforces the same number
+# (deploy/nginx: client_max_body_size from this variable); so does apps.common.request_guard.
+UPLOAD_MAX_REQUEST_BYTES = env.int("UPLOAD_MAX_REQUEST_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 30
 
@@ -337,6 +347,8 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "portal.drain_outbox", "schedule": _drain_every, "options": {"expires": max(_drain_every * 2, 1)},
         },
         "portal-purge-nightly": {"task": "portal.purge_outbox", "schedule": crontab(minute=30, hour=2)},
+        # Accepted inbound signatures (replay protection) leave the table once their window has passed.
+        "portal-purge-signatures": {"task": "portal.purge_signatures", "schedule": 300.0},
         "portal-catalog-pull": {
             "task": "portal.pull_catalog", "schedule": crontab(minute=15, hour=PORTAL_CATALOG_PULL_HOUR),
         },

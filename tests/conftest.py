@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 
-pytest_plugins = ["tests.dossier_fixtures"]
+pytest_plugins = ["tests.dossier_fixtures", "tests.raw_uri"]  # raw_uri: requests carry RAW_URI, as under gunicorn
 
 DEMO_CATALOG = Path(__file__).resolve().parents[1] / "apps" / "catalog" / "fixtures" / "demo_catalog.json"
 

@@ -5,13 +5,14 @@ their bodies here, so every error a client sees has the same machine-readable sh
 """
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from onestop.errors import DomainError, ErrorCode
+
+from .outages import RETRY_AFTER_SECONDS, log_outage, unavailable_detail, unavailable_response, unavailable_service
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:onestop:problem:"
@@ -104,6 +107,7 @@ HTTP_CODES: dict[int, str] = {
     415: "unsupported_media_type",
     429: "throttled",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -173,9 +177,23 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
     return response
 
 
+UNAVAILABLE_HEADERS = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _unavailable_body(detail: str, instance: str | None) -> dict[str, Any]:
+    return problem_body(status=503, code=HTTP_CODES[503], detail=detail, instance=instance,
+                        extra={"retry_after": RETRY_AFTER_SECONDS})
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
     instance = request.get_full_path() if request is not None else None
+
+    # PostgreSQL, Redis or the broker unreachable (apps/common/outages.py): 503 + Retry-After, not a 500.
+    if (service := unavailable_service(exc)) is not None:
+        if request is not None:
+            log_outage(request, service, exc)
+        return problem_response(_unavailable_body(unavailable_detail(service), instance), UNAVAILABLE_HEADERS)
 
     if isinstance(exc, DomainError):
         detail = domain_error_detail(exc)
@@ -250,6 +268,12 @@ def _json_problem(request: HttpRequest, status: int, detail: str) -> JsonRespons
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
+def unavailable_problem(request: HttpRequest, detail: str) -> JsonResponse:
+    """A 503 problem with Retry-After answered outside DRF (apps.common.outages)."""
+    body = _unavailable_body(detail, request.get_full_path())
+    return JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE, headers=UNAVAILABLE_HEADERS)
+
+
 def bad_request_problem(request: HttpRequest, detail: str) -> JsonResponse:
     """A 400 problem answered outside DRF (e.g. by apps.common.request_guard)."""
     return _json_problem(request, 400, detail)
@@ -269,11 +293,18 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
     return page_not_found(request, exception)
 
 
+def too_large_response(request: HttpRequest) -> HttpResponse:
+    """413 for a body over a limit: problem JSON under /api/, plain text elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_problem(request, 413, TOO_BIG)
+    return HttpResponse(TOO_BIG + "\n", status=413, content_type="text/plain; charset=utf-8")
+
+
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     """Limits Django enforces outside DRF (e.g. while reading the body) still answer problem JSON."""
     if request.path.startswith("/api/"):
         if isinstance(exception, RequestDataTooBig):
-            return _json_problem(request, 413, TOO_BIG)
+            return too_large_response(request)
         return _json_problem(request, 400, "Bad request.")
     from django.views.defaults import bad_request
 
@@ -281,6 +312,10 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 
 def handler500(request: HttpRequest) -> Any:
+    # Django calls this while handling the exception: an outage raised outside any view (a middleware
+    # saving the session, say) is still a 503 with Retry-After.
+    if (outage := unavailable_response(request, sys.exc_info()[1])) is not None:
+        return outage
     if request.path.startswith("/api/"):
         return _json_problem(request, 500, "Internal server error; the incident was logged.")
     from django.views.defaults import server_error

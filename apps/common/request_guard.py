@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,8 @@ from onestop.errors import ErrorCode
 from onestop.text import code_point, forbidden_character
 
 from .fields import CONTROL_CHARACTER, control_character_message
-from .problems import PROBLEM_CONTENT_TYPE, bad_request_problem, problem_body
+from .numbers import bounded_int
+from .problems import PROBLEM_CONTENT_TYPE, bad_request_problem, problem_body, too_large_response
 
 API_PREFIX = "/api/"
 
@@ -79,4 +81,23 @@ class RequestTextGuardMiddleware:
                 return bad_request_problem(request, problem)
             if parameter := query_parameter_problem(request):
                 return _validation_problem(request, *parameter)
+        return self.get_response(request)
+
+
+class RequestSizeGuardMiddleware:
+    """Refuse a body larger than UPLOAD_MAX_REQUEST_BYTES from its Content-Length, before it is read.
+
+    Django bounds form fields and JSON (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams uploaded files to
+    disk without a total. nginx in front enforces the same number (deploy/nginx, client_max_body_size
+    from the same variable); this check keeps a gunicorn without nginx (or a misconfigured one) to it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH") or ""
+        # Digits past the limit (however many: bounded_int never hands them to int()) are refused.
+        limit = settings.UPLOAD_MAX_REQUEST_BYTES
+        if length.isascii() and length.isdigit() and bounded_int(length, high=limit) is None:
+            return too_large_response(request)
         return self.get_response(request)

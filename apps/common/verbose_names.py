@@ -27,6 +27,9 @@ APP_NAMES = {
     "dashboard": "Bảng điều khiển thống kê",
     "ops": "Vận hành",
     "workbench": "Bàn làm việc một cửa",
+    "public": "Trang công khai",
+    "payments": "Thanh toán trực tuyến",
+    "identity": "Định danh điện tử (VNeID)",
 }
 
 # "app_label.ModelName": (singular, plural)
@@ -67,6 +70,9 @@ MODEL_NAMES = {
     "documents.DocumentMail": ("thư gửi biểu mẫu", "thư gửi biểu mẫu"),
     "audit.AuditEntry": ("mục nhật ký", "nhật ký kiểm tra"),
     "dashboard.IndicatorTarget": ("chỉ tiêu", "chỉ tiêu thống kê"),
+    "payments.Payment": ("khoản thanh toán", "khoản thanh toán"),
+    "payments.GatewayMessage": ("thông điệp cổng thanh toán", "thông điệp cổng thanh toán"),
+    "identity.CitizenIdentity": ("định danh công dân", "định danh công dân"),
 }
 
 # Field names shared by many models; a model's own entry in FIELD_NAMES wins.
@@ -136,6 +142,19 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
                          "ip": "địa chỉ IP"},
     "dashboard.IndicatorTarget": {"indicator": "chỉ số", "target_value": "chỉ tiêu"},
     "documents.DocumentMail": {"form": "biểu mẫu", "to_email": "gửi đến"},
+    "notifications.Notification": {"read_at": "đã đọc lúc"},
+    "payments.Payment": {"request_event": "yêu cầu nộp phí", "attempt": "lần thanh toán", "gateway": "cổng thanh toán",
+                         "txn_ref": "mã giao dịch", "token": "mã liên kết thanh toán", "amount": "số tiền (đồng)",
+                         "order_info": "nội dung thanh toán", "gateway_created_at": "thời điểm tạo tại cổng",
+                         "settled_at": "thời điểm kết thúc", "paid_at": "thời điểm thanh toán",
+                         "transaction_no": "số giao dịch của cổng", "bank_code": "mã ngân hàng",
+                         "response_code": "mã phản hồi", "last_checked_at": "lần đối soát gần nhất",
+                         "checks": "số lần đối soát"},
+    "payments.GatewayMessage": {"payment": "khoản thanh toán", "source": "nguồn", "txn_ref": "mã giao dịch",
+                                "fields": "tham số", "outcome": "kết quả", "received_at": "thời điểm nhận"},
+    "identity.CitizenIdentity": {"id_key": "số định danh (chuẩn hóa)", "verified": "đã xác thực",
+                                 "verified_at": "xác thực lúc", "issuer": "nhà cung cấp định danh",
+                                 "released_at": "giải phóng lúc"},
 }
 
 

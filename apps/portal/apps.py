@@ -10,6 +10,8 @@ class PortalConfig(AppConfig):
         from apps.dossiers.sinks import register_sink
 
         from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
+        from .auth import keep_raw_target_in_dev_server
         from .services import outbox_sink
 
         register_sink("portal.outbox", outbox_sink, position=10)
+        keep_raw_target_in_dev_server()  # runserver verifies signed paths as sent, like gunicorn

@@ -67,3 +67,24 @@ class PortalKey(models.Model):
 
     def __str__(self) -> str:
         return self.key_id
+
+
+class PortalSignature(models.Model):
+    """An inbound signature already accepted: replay protection that survives a Redis flush or restart.
+
+    Inserted (unique on key and signature) before a signed request runs, so of two identical requests,
+    even in parallel, one gets past authentication and the other is a replay. A row outlives the
+    window in which its timestamp could still pass (PORTAL_SIGNATURE_MAX_SKEW, twice over for clock
+    drift between web servers); the beat job `portal.purge_signatures` deletes it after `expires_at`.
+    """
+
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64, help_text="hex HMAC-SHA256, lower case")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key_id", "signature"], name="portal_signature_once")]
+        indexes = [models.Index(fields=["expires_at"], name="portal_signature_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.signature[:12]}…"

@@ -28,17 +28,17 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from apps.dossiers.models import Dossier, DossierEvent
 from apps.dossiers.sinks import EventRecord, EventWrites
 
-from .models import UNDELIVERED, OutboxMessage, OutboxStatus
+from .models import UNDELIVERED, OutboxMessage, OutboxStatus, PortalSignature
 from .payloads import dossier_sync_payload
 from .transport import OutgoingMessage, Transport, WebhookTransport
 
@@ -224,3 +224,29 @@ def outbox_purge_delivered(*, older_than: timedelta, chunk: int = 10_000) -> int
         if not ids:
             return removed
         removed += OutboxMessage.objects.filter(pk__in=ids, status=OutboxStatus.DELIVERED).delete()[0]
+
+
+# --- inbound replay protection -----------------------------------------------------------------
+
+
+def portal_signature_claim(*, key_id: str, signature: str, timestamp: int) -> bool:
+    """Remember a verified signature; False when it was accepted before (the request is a replay).
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the unique (key_id, signature), committed at once: of two
+    identical requests, even in parallel, exactly one inserts the row. The database is the memory, so
+    a Redis flush or restart does not reopen the window. The row is kept until `timestamp` + twice
+    the allowed skew, after which the timestamp check refuses the request anyway."""
+    expires_at = datetime.fromtimestamp(timestamp + 2 * settings.PORTAL_SIGNATURE_MAX_SKEW, tz=UTC)
+    table = PortalSignature._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key_id, signature, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (key_id, signature) DO NOTHING RETURNING id",
+            [key_id, signature, expires_at],
+        )
+        return cursor.fetchone() is not None
+
+
+def portal_signature_purge(*, now: datetime | None = None) -> int:
+    """Forget signatures whose timestamp can no longer pass (beat job `portal.purge_signatures`)."""
+    return PortalSignature.objects.filter(expires_at__lt=now or timezone.now()).delete()[0]

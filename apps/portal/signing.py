@@ -6,8 +6,11 @@ so the fake portal in bench/ and any client script can use it as is).
     X-Portal-Timestamp: unix seconds (integer)
     X-Portal-Signature: hex(HMAC-SHA256(secret, string to sign)), lower case
 
-PATH is the request path with its query string when there is one (``/api/v1/portal/changes/?after=x``),
-exactly as sent, so a signed GET cannot be pointed at another page of the feed.
+PATH is the request target exactly as sent on the request line: the path, percent-encoded however
+the client chose (``%2F``, ``%c3%a1``, ``%20``), and the query string when there is one, parameters
+in their order, repeated ones included (``/api/v1/portal/changes/?after=x&limit=5``). A signed GET
+cannot be pointed at another page of the feed, and the server verifies the raw target it received
+(apps/portal/auth.py, `request_target`), not a decoded and re-encoded form of it.
 """
 from __future__ import annotations
 

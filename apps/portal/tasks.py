@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from .services import outbox_drain, outbox_purge_delivered
+from .services import outbox_drain, outbox_purge_delivered, portal_signature_purge
 
 
 @shared_task(name="portal.drain_outbox", ignore_result=True, acks_late=False)
@@ -26,6 +26,12 @@ def drain_outbox() -> dict:
 def purge_outbox() -> int:
     """Forget delivered rows after PORTAL_OUTBOX_RETENTION_DAYS (the events themselves stay)."""
     return outbox_purge_delivered(older_than=timedelta(days=settings.PORTAL_OUTBOX_RETENTION_DAYS))
+
+
+@shared_task(name="portal.purge_signatures", ignore_result=True)
+def purge_signatures() -> int:
+    """Forget accepted inbound signatures once their timestamps are out of the window (replay protection)."""
+    return portal_signature_purge()
 
 
 @shared_task(name="portal.pull_catalog", ignore_result=True)

@@ -22,7 +22,7 @@ def sign_up(username: str, index: int = 0) -> tuple[int, dict]:
         "/api/v1/auth/register/",
         {"username": username, "password": "Mat-khau-2025!", "full_name": "Nguyễn Văn Đua",
          "applicant_type": "citizen", "id_number": f"0010990{index:05d}"},
-        format="json",
+        format="json", HTTP_ACCEPT_LANGUAGE="en",  # TAKEN is the English text
     )
     return response.status_code, response.json()
 

@@ -2,6 +2,7 @@
 the API's token pair out, as password sign-in gives them)."""
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -58,7 +59,9 @@ class OidcStartView(APIView):
 
 def _finish(data) -> Response:
     if isinstance(data, dict) and data.get("error"):  # the provider said no (the citizen cancelled, ...)
-        raise AuthenticationFailed(f"The identity provider refused the sign-in: {str(data['error'])[:100]}")
+        raise AuthenticationFailed(
+            _("The identity provider refused the sign-in: %(error)s") % {"error": str(data["error"])[:100]}
+        )
     serializer = CallbackSerializer(data=data)
     serializer.is_valid(raise_exception=True)
     try:

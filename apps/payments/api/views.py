@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -45,7 +46,7 @@ def _gateway_fields(request) -> dict[str, str]:
         raise ParseError("Too many fields.")
     for name, value in fields.items():
         if not isinstance(value, (str, int)) or isinstance(value, bool) or len(str(value)) > 1000:
-            raise ParseError(f"Field {name!r} is not a short text or number.")
+            raise ParseError(_("Field %(name)s is not a short text or number.") % {"name": repr(name)})
     return {name: str(value) for name, value in fields.items()}
 
 

@@ -80,7 +80,10 @@ class PortalProcedureSerializer(ProcedureSerializer):
 
 
 class OutboxHealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="`ok`, or `degraded` while dead messages wait for a replay")
+    status = serializers.CharField(help_text="`ok`, or `degraded` while dead messages wait for a replay or Redis "
+                                             "is down")
+    redis = serializers.ChoiceField(choices=["up", "down"],
+                                    help_text="Redis (cache and task broker) as this web process reaches it")
     pending = serializers.IntegerField()
     dead = serializers.IntegerField()
     oldest_pending_at = serializers.DateTimeField(allow_null=True)
