@@ -126,3 +126,22 @@ def test_the_rendered_config_passes_nginx_t(tmp_path):
     done = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
+
+
+def test_web_runs_the_worker_model_the_intake_bench_chose(monkeypatch):
+    """Issue 19: docker-compose's web process reads config/gunicorn.py, whose default worker class is
+    the one bench/intake_bench.py records as deployed (gthread, chosen by measurement)."""
+    import runpy
+    import sys
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "config/gunicorn.py" in compose["services"]["web"]["command"]
+    monkeypatch.delenv("GUNICORN_WORKER_CLASS", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert (config["worker_class"], config["threads"]) == ("gthread", 4)
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    sys.modules.pop("intake_bench", None)
+    import intake_bench
+
+    assert intake_bench.DEPLOYED_SERVER == config["worker_class"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -30,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from apps.common.i18n import in_language_of
 from apps.dossiers import actions
 from apps.dossiers.models import Dossier, DossierEvent
-from apps.dossiers.sinks import EventRecord
+from apps.dossiers.sinks import EventRecord, EventWrites
 from onestop.lifecycle import Action
 from onestop.text import without_forbidden
 
@@ -84,22 +83,23 @@ def _enqueue(mail_id: int) -> None:
     send_document_mail.delay(mail_id)
 
 
-def document_mail_schedule(*, event: DossierEvent, dossier: Dossier) -> DocumentMail | None:
-    """In the event's transaction: log the mail a reception or an apology owes the applicant and
+def document_mail_schedule(*, event: DossierEvent, dossier: Dossier, writes: EventWrites) -> DocumentMail | None:
+    """In the event's writes: log the mail a reception or an apology owes the applicant and
     send it after commit. Nothing for other events, or without an e-mail address."""
     form = MAILED_ON.get(event.action)
     if form is None or not dossier.applicant_email:
         return None
-    mail = DocumentMail.objects.create(
+    mail = DocumentMail(
         dossier=dossier, event=event, form=form, to_email=dossier.applicant_email, created_at=timezone.now()
     )
-    transaction.on_commit(partial(_enqueue, mail.pk), robust=True)
+    writes.add(mail)
+    writes.on_commit(lambda: _enqueue(mail.pk), robust=True)  # the row's id once written
     return mail
 
 
-def document_mail_sink(record: EventRecord) -> None:
+def document_mail_sink(record: EventRecord, writes: EventWrites) -> None:
     """The dossier event sink (wired in DocumentsConfig.ready)."""
-    document_mail_schedule(event=record.event, dossier=record.dossier)
+    document_mail_schedule(event=record.event, dossier=record.dossier, writes=writes)
 
 
 def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:

@@ -2,15 +2,23 @@
 
 Each use case runs in one transaction: the dossier row is locked (`select_for_update`), the
 transition is checked against the table in `onestop.lifecycle`, the row and one immutable
-`DossierEvent` are written together. Files are written to storage inside the transaction and
+`DossierEvent` are written together. Files are written to storage before or inside the transaction and
 removed again if it rolls back, so a refused request leaves nothing behind.
+
+Intake (`dossier_submit`, `dossier_register`) keeps its critical section short: everything that
+can happen before the transaction does (checks, files to storage, the rows and every sink's
+contribution built in Python), then on PostgreSQL one statement claims the idempotency key,
+allocates the code and writes the dossier, event, documents, outbox and statistics rows
+(apps/dossiers/onestatement.py): the per-agency-per-day counter row is locked for that
+statement's execution and commit only.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -48,8 +56,9 @@ from .models import (
     PaymentMethod,
     ResultKind,
 )
+from .onestatement import Claim, NewDossierWrites, code_placeholder, reserve_ids, write_in_one_statement
 from .payloads import payload_json
-from .sinks import EventRecord, emit
+from .sinks import EventRecord, collect, emit, insert_rows
 from .uploads import CheckedUpload
 
 STAFF_ACTORS = {Role.CLERK: Actor.CLERK, Role.SPECIALIST: Actor.SPECIALIST, Role.LEADER: Actor.LEADER}
@@ -117,6 +126,11 @@ def _local_date(instant: datetime) -> date:
 # --- files -------------------------------------------------------------------------------------
 
 
+def _remove_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
 @contextmanager
 def _files_removed_on_failure() -> Iterator[list[str]]:
     """Collect stored file names; delete them if the surrounding block raises."""
@@ -124,14 +138,15 @@ def _files_removed_on_failure() -> Iterator[list[str]]:
     try:
         yield stored
     except BaseException:
-        for name in stored:
-            default_storage.delete(name)
+        _remove_files(stored)
         raise
 
 
-def _store_documents(
-    dossier: Dossier, uploads: list[CheckedUpload], *, stage: str, by: User | None, at: datetime, stored: list[str]
+def _document_rows(
+    uploads: list[CheckedUpload], *, dossier: Dossier, stage: str, by: User | None, at: datetime, stored: list[str]
 ) -> list[DossierDocument]:
+    """Write each file to storage now (its name recorded in `stored`, for removal on failure) and
+    give its row, unsaved."""
     rows = []
     for item in uploads:
         document = DossierDocument(
@@ -146,10 +161,18 @@ def _store_documents(
             uploaded_at=at,
         )
         extension = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(item.content_type, "")
-        # Stored under a name we choose (the checksum), never the client's.
-        document.file.save(f"{dossier.code}-{item.sha256[:16]}{extension}", item.upload, save=False)
+        # Stored under a name we choose (a random token and the checksum), never the client's; the
+        # name does not depend on the code, so the file can be written before the code exists.
+        document.file.save(f"{secrets.token_hex(6)}-{item.sha256[:16]}{extension}", item.upload, save=False)
         stored.append(document.file.name)
         rows.append(document)
+    return rows
+
+
+def _store_documents(
+    dossier: Dossier, uploads: list[CheckedUpload], *, stage: str, by: User | None, at: datetime, stored: list[str]
+) -> list[DossierDocument]:
+    rows = _document_rows(uploads, dossier=dossier, stage=stage, by=by, at=at, stored=stored)
     DossierDocument.objects.bulk_create(rows)
     return rows
 
@@ -243,6 +266,11 @@ def _claim_idempotency_key(client_id: str, key: str, fingerprint: str) -> Dossie
         )
         if cursor.fetchone() is not None:
             return None
+    return _earlier_request(client_id, key, fingerprint)
+
+
+def _earlier_request(client_id: str, key: str, fingerprint: str) -> Dossier:
+    """The dossier of the committed request that holds this key (a replay), if the bodies match."""
     record = IdempotencyRecord.objects.select_related("dossier").get(client=client_id, key=key)
     if record.request_hash != fingerprint:
         raise DomainError(
@@ -285,60 +313,81 @@ def _create(
         )
     _check_documents(offering, request.documents)
     now = _now()
+    agency = offering.agency
+    day = _local_date(received_at or now)
+    days = offering.effective_processing_days
+    due = working_calendar().due_at(received_at, days) if received_at else None
+    applicant = request.applicant
+    one_statement = connection.vendor == "postgresql"
+    placeholder = code_placeholder()
+    dossier = Dossier(
+        code=placeholder,  # the statement (or the counter, step by step) decides it
+        procedure=offering.procedure,
+        receiving_agency=agency,
+        agency=agency,
+        online_level=offering.online_level,
+        processing_days=days,
+        channel=channel,
+        status=status,
+        applicant=caller.user if actor_role == Actor.APPLICANT else None,
+        applicant_type=applicant.applicant_type,
+        applicant_name=applicant.name,
+        applicant_id_number=applicant.id_number,
+        applicant_birth_date=applicant.birth_date,
+        applicant_phone=applicant.phone,
+        applicant_email=applicant.email,
+        applicant_address=applicant.address,
+        form_data=request.form_data,
+        submitted_at=now,
+        received_at=received_at,
+        due_at=due,
+        appointment_at=due,
+        received_by=caller.user if received_at else None,
+    )
+    payload = (
+        ev.Registered(channel=channel, note=request.note, received_at=received_at, due_at=due)
+        if action == Action.REGISTER
+        else ev.Submitted(channel=channel, note=request.note)
+    )
+    event = _event_row(dossier, action=action, from_status="", caller=caller, actor_role=actor_role, at=now,
+                       payload=payload)
 
-    with _files_removed_on_failure() as stored, transaction.atomic():
-        if idempotency_key:
-            earlier = _claim_idempotency_key(caller.client_id, idempotency_key, fingerprint or "")
-            if earlier is not None:
-                return IntakeResult(earlier, created=False)
-        agency = offering.agency
-        day = _local_date(received_at or now)
-        code = _allocate_code(agency, day)
-        days = offering.effective_processing_days
-        due = working_calendar().due_at(received_at, days) if received_at else None
-        applicant = request.applicant
-        dossier = Dossier.objects.create(
-            code=code,
-            procedure=offering.procedure,
-            receiving_agency=agency,
-            agency=agency,
-            online_level=offering.online_level,
-            processing_days=days,
-            channel=channel,
-            status=status,
-            applicant=caller.user if actor_role == Actor.APPLICANT else None,
-            applicant_type=applicant.applicant_type,
-            applicant_name=applicant.name,
-            applicant_id_number=applicant.id_number,
-            applicant_birth_date=applicant.birth_date,
-            applicant_phone=applicant.phone,
-            applicant_email=applicant.email,
-            applicant_address=applicant.address,
-            form_data=request.form_data,
-            submitted_at=now,
-            received_at=received_at,
-            due_at=due,
-            appointment_at=due,
-            received_by=caller.user if received_at else None,
-        )
-        _store_documents(dossier, request.documents, stage="intake", by=caller.user, at=now, stored=stored)
-        _record_event(
-            dossier,
-            action=action,
-            from_status="",
-            caller=caller,
-            actor_role=actor_role,
-            at=now,
-            payload=(
-                ev.Registered(channel=channel, note=request.note, received_at=received_at, due_at=due)
-                if action == Action.REGISTER
-                else ev.Submitted(channel=channel, note=request.note)
-            ),
-        )
-        if idempotency_key:
-            IdempotencyRecord.objects.filter(client=caller.client_id, key=idempotency_key).update(
-                dossier=dossier, response_status=201
+    with _files_removed_on_failure() as stored:
+        if one_statement:
+            dossier.pk, event.pk = reserve_ids()
+        documents = _document_rows(request.documents, dossier=dossier, stage="intake", by=caller.user, at=now,
+                                   stored=stored)
+        record = EventRecord(event=event, dossier=dossier, payload=payload)
+        if one_statement:
+            writes = collect(record)
+            new = NewDossierWrites(
+                agency_id=agency.pk, agency_code=agency.code, day=day, placeholder=placeholder,
+                rows=[dossier, event, *documents, *writes.rows],
+                claim=Claim(caller.client_id, idempotency_key, fingerprint or "", now) if idempotency_key else None,
             )
+            # Its own transaction (a savepoint only when a caller already holds one).
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                code = write_in_one_statement(new)
+            if code is None:  # the key is taken: nothing was written, the files go
+                assert idempotency_key
+                earlier = _earlier_request(caller.client_id, idempotency_key, fingerprint or "")
+                _remove_files(stored)
+                return IntakeResult(earlier, created=False)
+            writes.schedule_after_commit()
+        else:
+            with transaction.atomic():
+                if idempotency_key:
+                    earlier = _claim_idempotency_key(caller.client_id, idempotency_key, fingerprint or "")
+                    if earlier is not None:
+                        _remove_files(stored)
+                        return IntakeResult(earlier, created=False)
+                dossier.code = _allocate_code(agency, day)
+                insert_rows([dossier, event, *documents])
+                emit(record)
+                if idempotency_key:
+                    IdempotencyRecord.objects.filter(client=caller.client_id, key=idempotency_key).update(
+                        dossier=dossier, response_status=201
+                    )
     return IntakeResult(dossier, created=True)
 
 
@@ -420,6 +469,25 @@ def dossier_register(
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
+def _event_row(
+    dossier: Dossier, *, action: Action, from_status: str, caller: Caller, actor_role: Actor, at: datetime,
+    payload: ev.Payload,
+) -> DossierEvent:
+    """The history row, unsaved (its payload checked against the action)."""
+    ev.check_payload(action, payload)
+    return DossierEvent(
+        dossier=dossier,
+        action=action,
+        from_status=from_status,
+        to_status=dossier.status,
+        actor=caller.user,
+        actor_role=actor_role,
+        agency_id=dossier.agency_id,
+        at=at,
+        payload=payload_json(payload),
+    )
+
+
 def _record_event(
     dossier: Dossier,
     *,
@@ -432,30 +500,20 @@ def _record_event(
     agency_before: int | None = None,
     due_before: datetime | None = None,
 ) -> DossierEvent:
-    """The history row, then every registered sink (portal outbox, statistics counters, document
-    mail: apps/dossiers/sinks.py), in the caller's transaction: all commit together or not at all."""
-    ev.check_payload(action, payload)
+    """The history row, then every registered sink's rows (portal outbox, statistics counters,
+    document mail: apps/dossiers/sinks.py), in the caller's transaction: all commit together or not at all."""
+    event = _event_row(dossier, action=action, from_status=from_status, caller=caller, actor_role=actor_role,
+                       at=at, payload=payload)
     # The change feed orders by (txid, id). A transaction may own its id before it waited for the
     # dossier's lock, so an event could carry a lower id than the dossier's previous event: taking
     # the greater of the two keeps each dossier's events in order (and stays >= our own id, which
     # is all the feed's "surely committed" horizon needs).
     previous = DossierEvent.objects.filter(dossier_id=dossier.pk).order_by("-id").values("txid")[:1]
-    event = DossierEvent.objects.create(
-        txid=Greatest(CurrentTransactionId(), Subquery(previous)),
-        dossier=dossier,
-        action=action,
-        from_status=from_status,
-        to_status=dossier.status,
-        actor=caller.user,
-        actor_role=actor_role,
-        agency_id=dossier.agency_id,
-        at=at,
-        payload=payload_json(payload),
-    )
+    event.txid = Greatest(CurrentTransactionId(), Subquery(previous))
+    event.save()
     emit(EventRecord(event=event, dossier=dossier, payload=payload, agency_before=agency_before,
                      due_before=due_before))
     return event
-
 
 
 @dataclass

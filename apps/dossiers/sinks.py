@@ -1,21 +1,33 @@
 """Consumers of dossier events ("sinks"): called in the event's transaction, in a fixed order.
 
 `apps/dossiers` does not know who listens: the portal outbox, the statistics counters and the
-document mail register here once, from their AppConfig.ready(), with an explicit position. Each
-sink runs inside the transaction that wrote the event, so it commits or rolls back with it; a sink
-that raises aborts the action. Anything slower than a few inserts belongs after commit
-(``transaction.on_commit`` in the sink).
+document mail register here once, from their AppConfig.ready(), with an explicit position.
+
+A sink does not write: it *contributes* to the event's writes (``EventWrites``): unsaved rows to
+insert together with the event, and callables to run after commit. Whoever records the event
+writes them: ``emit`` (every lifecycle action) inserts them in the action's transaction, one
+statement per model; the intake path puts them into its one statement with the dossier and the
+event (apps/dossiers/onestatement.py). Either way they commit or roll back with the event, and a
+sink that raises aborts the action. Anything slower than building a few rows belongs after commit.
+
+On the intake path the dossier code is decided by the statement itself: a sink may copy
+``record.dossier.code`` into a row (a text column, or text inside a JSON column) and it arrives
+there, but it must not compute with it. Primary keys of the dossier and the event are real.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from django.db import transaction
 
 from onestop.events import Payload
 
 if TYPE_CHECKING:
+    from django.db.models import Model
+
     from .models import Dossier, DossierEvent
 
 
@@ -31,7 +43,28 @@ class EventRecord:
     due_before: datetime | None = None
 
 
-Sink = Callable[[EventRecord], None]
+@dataclass
+class EventWrites:
+    """The rows the sinks add to an event's transaction, in order, and what runs after its commit.
+    The rows get their primary keys once written (read them in the after-commit callables)."""
+
+    rows: list[Model] = field(default_factory=list)
+    after_commit: list[tuple[Callable[[], None], bool]] = field(default_factory=list)  # (callable, robust)
+
+    def add(self, *rows: Model) -> None:
+        self.rows.extend(rows)
+
+    def on_commit(self, func: Callable[[], None], *, robust: bool = False) -> None:
+        self.after_commit.append((func, robust))
+
+    def schedule_after_commit(self) -> None:
+        """Hand the callables to Django: run at the commit of the current transaction (at once
+        when there is none, i.e. the writes were one autocommitted statement)."""
+        for func, robust in self.after_commit:
+            transaction.on_commit(func, robust=robust)
+
+
+Sink = Callable[[EventRecord, EventWrites], None]
 
 
 @dataclass(frozen=True)
@@ -59,7 +92,28 @@ def registered_sinks() -> list[str]:
     return [s.name for s in _sinks]
 
 
-def emit(record: EventRecord) -> None:
-    """Call every sink, in position order (must run inside the event's transaction)."""
+def collect(record: EventRecord) -> EventWrites:
+    """Every sink's contribution, in position order (nothing written yet)."""
+    writes = EventWrites()
     for registered in _sinks:
-        registered.sink(record)
+        registered.sink(record, writes)
+    return writes
+
+
+def insert_rows(rows: list[Model]) -> None:
+    """Insert unsaved rows in order, one statement per run of rows of one model."""
+    run: list[Model] = []
+    for row in [*rows, None]:
+        if run and (row is None or type(row) is not type(run[0])):
+            type(run[0]).objects.bulk_create(run)
+            run = []
+        if row is not None:
+            run.append(row)
+
+
+def emit(record: EventRecord) -> None:
+    """Write every sink's rows now and schedule their after-commit work (must run inside the
+    event's transaction, after the event row is written)."""
+    writes = collect(record)
+    insert_rows(writes.rows)
+    writes.schedule_after_commit()

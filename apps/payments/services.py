@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.dossiers import services as dossier_services
 from apps.dossiers.models import Dossier, DossierEvent, PaymentMethod
-from apps.dossiers.sinks import EventRecord
+from apps.dossiers.sinks import EventRecord, EventWrites
 from onestop import vnpay
 from onestop.errors import DomainError
 from onestop.lifecycle import Action, Status
@@ -55,8 +55,11 @@ def payment_open(dossier: Dossier, event: DossierEvent) -> Payment | None:
     return _new_payment(dossier, event, gateway, attempt=1)
 
 
-def payment_sink(record: EventRecord) -> None:
-    """The dossier event sink (apps/dossiers/sinks.py): request_payment opens a payment."""
+def payment_sink(record: EventRecord, writes: EventWrites) -> None:
+    """The dossier event sink (apps/dossiers/sinks.py): request_payment opens a payment. Opening one
+    also supersedes the pending one (an UPDATE, not a row to add), so this sink writes itself; it
+    runs only for request_payment, a lifecycle action (`emit`, inside the action's transaction),
+    never on the intake statement."""
     if record.event.action == Action.REQUEST_PAYMENT:
         payment_open(record.dossier, record.event)
 

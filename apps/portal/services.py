@@ -36,7 +36,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from apps.dossiers.models import Dossier, DossierEvent
-from apps.dossiers.sinks import EventRecord
+from apps.dossiers.sinks import EventRecord, EventWrites
 
 from .models import UNDELIVERED, OutboxMessage, OutboxStatus, PortalSignature
 from .payloads import dossier_sync_payload
@@ -49,19 +49,20 @@ KICK_INTERVAL_SECONDS = 1.0
 _last_kick = 0.0
 
 
-def outbox_enqueue(*, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
-    """Must run in the transaction that wrote `event`: both commit or neither does."""
-    message = OutboxMessage.objects.create(
+def outbox_enqueue(*, dossier: Dossier, event: DossierEvent, writes: EventWrites) -> OutboxMessage:
+    """The outbox row of `event`, added to the event's writes: both commit or neither does."""
+    message = OutboxMessage(
         event=event, dossier=dossier, kind="DongBoHoSoMC", payload=dossier_sync_payload(dossier, event)
     )
+    writes.add(message)
     if sync_enabled():
-        transaction.on_commit(kick_drain)
+        writes.on_commit(kick_drain)
     return message
 
 
-def outbox_sink(record: EventRecord) -> None:
+def outbox_sink(record: EventRecord, writes: EventWrites) -> None:
     """The dossier event sink (wired in PortalConfig.ready)."""
-    outbox_enqueue(dossier=record.dossier, event=record.event)
+    outbox_enqueue(dossier=record.dossier, event=record.event, writes=writes)
 
 
 def kick_drain() -> None:

@@ -73,23 +73,30 @@ def _rows(deltas: list[Delta], dossier) -> list[StatDelta]:
     ]
 
 
-def record_event(*, event, dossier, from_agency_id: int | None = None, due_before: datetime | None = None) -> None:
-    """Append this event's counters; must run in the event's transaction."""
+def record_event(*, event, dossier, from_agency_id: int | None = None, due_before: datetime | None = None,
+                 writes=None) -> None:
+    """This event's counter rows (deltas; a transfer's StatTransfer): added to the event's writes
+    (`writes`, an apps.dossiers.sinks.EventWrites: inserted with the event) or, without one,
+    appended now (must run in the event's transaction)."""
     deltas = deltas_for_event(event_facts(event=event, dossier=dossier, from_agency_id=from_agency_id,
                                           due_before=due_before))
-    if deltas:
-        StatDelta.objects.bulk_create(_rows(deltas, dossier))
+    rows: list = _rows(deltas, dossier)
     if event.action == Action.TRANSFER and from_agency_id is not None:
-        StatTransfer.objects.create(
+        rows.append(StatTransfer(
             from_agency_id=from_agency_id, to_agency_id=dossier.agency_id, procedure_id=dossier.procedure_id,
             day=_day(event.at), channel=dossier.channel, level=dossier.online_level, n=1,
-        )
+        ))
+    if writes is not None:
+        writes.add(*rows)
+    else:
+        for model in (StatDelta, StatTransfer):
+            model.objects.bulk_create([row for row in rows if isinstance(row, model)])
 
 
-def stats_sink(record) -> None:
+def stats_sink(record, writes) -> None:
     """The dossier event sink (wired in StatsConfig.ready): the event's counters."""
     record_event(event=record.event, dossier=record.dossier, from_agency_id=record.agency_before,
-                 due_before=record.due_before)
+                 due_before=record.due_before, writes=writes)
 
 
 def record_rating(rating) -> None:

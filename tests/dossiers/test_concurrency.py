@@ -9,12 +9,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.files.storage import FileSystemStorage
-from django.db import connections
+from django.db import IntegrityError, connections
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -249,14 +250,27 @@ def test_concurrent_submissions_to_several_agencies_do_not_share_sequences(demo,
 
 
 def _fail_after_storing(monkeypatch) -> None:
-    """The documents are written (files on disk), then the transaction fails."""
-    real = services._store_documents
+    """The documents are written (files on disk), then a sink fails while the rows are built."""
+    real = services.collect
 
-    def store_then_fail(*args, **kwargs):
+    def collect_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("simulated failure after the files were stored")
 
-    monkeypatch.setattr(services, "_store_documents", store_then_fail)
+    monkeypatch.setattr(services, "collect", collect_then_fail)
+
+
+def _fail_in_the_statement(monkeypatch) -> None:
+    """The files are on disk and the one statement runs (the counter upserted, the dossier and
+    every row inserted), then PostgreSQL refuses it at commit: a sink's row breaks a foreign key."""
+    real = services.collect
+
+    def collect_with_a_bad_row(*args, **kwargs):
+        writes = real(*args, **kwargs)
+        writes.add(CodeCounter(agency_id=-1, day=date(2020, 1, 1), last_value=1))
+        return writes
+
+    monkeypatch.setattr(services, "collect", collect_with_a_bad_row)
 
 
 def _fail_on_second_file(monkeypatch) -> None:
@@ -273,7 +287,8 @@ def _fail_on_second_file(monkeypatch) -> None:
     monkeypatch.setattr(FileSystemStorage, "save", save)
 
 
-@pytest.mark.parametrize("make_it_fail", [_fail_after_storing, _fail_on_second_file], ids=["after-store", "storage"])
+@pytest.mark.parametrize("make_it_fail", [_fail_after_storing, _fail_on_second_file, _fail_in_the_statement],
+                         ids=["after-store", "storage", "in-the-statement"])
 @pytest.mark.parametrize("earlier_successes", [0, 1], ids=["first-of-day", "after-one"])
 def test_failed_submission_does_not_consume_a_code(demo, media_root, monkeypatch, make_it_fail, earlier_successes):
     client = client_for("citizen1")
@@ -286,7 +301,7 @@ def test_failed_submission_does_not_consume_a_code(demo, media_root, monkeypatch
 
     with monkeypatch.context() as patch:
         make_it_fail(patch)
-        with pytest.raises((RuntimeError, OSError)):
+        with pytest.raises((RuntimeError, OSError, IntegrityError)):
             post_dossier(client, RECORD, key="key-of-failed-request")
 
     assert counts() == before

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -591,8 +592,9 @@ def multipart_with_file_name(payload: dict, file_name: bytes) -> tuple[bytes, st
 ], ids=["traversal", "backslash-traversal", "absolute-path", "windows-path", "control-character", "escape-sequence",
         "rtl-override", "dots-only", "dot-file", "nfd", "long", "longer-than-a-part-header"])
 def test_file_names_are_reduced_to_a_harmless_base_name(name, kept, world, as_user, media_root):
-    """A name is metadata only (the file is stored under a name we choose: code and checksum), so a
-    hostile one is cleaned, not refused: the filing goes through, and nothing lands outside MEDIA_ROOT."""
+    """A name is metadata only (the file is stored under a name we choose: a random token and the
+    checksum, written before the code exists, issue 19), so a hostile one is cleaned, not refused:
+    the filing goes through, and nothing lands outside MEDIA_ROOT."""
     before = world()
     body, content_type = multipart_with_file_name(counter({}), name)
     response = as_user(CLERK).generic("POST", REGISTER, body, content_type=content_type)
@@ -604,7 +606,7 @@ def test_file_names_are_reduced_to_a_harmless_base_name(name, kept, world, as_us
     document = DossierDocument.objects.get(dossier_id=response.json()["id"], document_type="CCCD")
     assert document.original_name == kept
     stored = media_root / document.file.name
-    assert stored.name.startswith(response.json()["code"]) and stored.suffix == ".png"
+    assert re.fullmatch(rf"[0-9a-f]{{12}}-{document.sha256[:16]}\.png", stored.name), stored.name
     assert stored.resolve().is_relative_to(media_root.resolve())
     assert stored.read_bytes() == PNG
     assert len(files_under(media_root)) == len(before[1]) + 2
