@@ -73,6 +73,7 @@ MODEL_NAMES = {
     "payments.Payment": ("khoản thanh toán", "khoản thanh toán"),
     "payments.GatewayMessage": ("thông điệp cổng thanh toán", "thông điệp cổng thanh toán"),
     "identity.CitizenIdentity": ("định danh công dân", "định danh công dân"),
+    "portal.PortalSignature": ("chữ ký đã dùng của Cổng", "chữ ký đã dùng của Cổng"),
 }
 
 # Field names shared by many models; a model's own entry in FIELD_NAMES wins.
@@ -155,6 +156,7 @@ FIELD_NAMES: dict[str, dict[str, str]] = {
     "identity.CitizenIdentity": {"id_key": "số định danh (chuẩn hóa)", "verified": "đã xác thực",
                                  "verified_at": "xác thực lúc", "issuer": "nhà cung cấp định danh",
                                  "released_at": "giải phóng lúc"},
+    "portal.PortalSignature": {"key_id": "mã khóa", "signature": "chữ ký", "expires_at": "hết hạn lúc"},
 }
 
 
