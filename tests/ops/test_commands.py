@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.portal.models import PortalKey
@@ -18,11 +18,18 @@ from apps.portal.signing import KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADE
 pytestmark = pytest.mark.django_db
 
 
-def run(*args: str, stdin: str | None = None) -> str:
+def run(*args: str, stdin: str | None = None, language: str = "en") -> str:
+    """The command as an operator runs it; its messages read in English here (Vietnamese by default)."""
     out = io.StringIO()
     extra = {"stdin": io.StringIO(stdin)} if stdin is not None else {}
-    call_command(*args, stdout=out, **extra)
+    with translation.override(language):
+        call_command(*args, stdout=out, **extra)
     return out.getvalue()
+
+
+def test_command_messages_are_vietnamese_by_default(demo):
+    with pytest.raises(CommandError, match="Hãy nêu ít nhất một vai trò"):
+        run("create_staff", "clerk_x", language="vi")
 
 
 class TestCreateStaff:
