@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_token_revocation_and_username_ci'),
+        ("accounts", "0002_token_revocation_and_username_ci"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(choices=[('vi', 'Tiếng Việt'), ('en', 'English')], default='vi', max_length=8),
+            model_name="user",
+            name="language",
+            field=models.CharField(choices=[("vi", "Tiếng Việt"), ("en", "English")], default="vi", max_length=8),
         ),
     ]

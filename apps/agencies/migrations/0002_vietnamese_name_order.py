@@ -7,15 +7,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='agency',
-            name='name',
+            model_name="agency",
+            name="name",
             field=models.CharField(db_collation=settings.NAME_COLLATION, max_length=255),
         ),
     ]

@@ -7,20 +7,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_service_class'),
+        ("catalog", "0002_service_class"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='field',
-            name='name',
+            model_name="field",
+            name="name",
             field=models.CharField(db_collation=settings.NAME_COLLATION, max_length=255),
         ),
         migrations.AlterField(
-            model_name='procedure',
-            name='name',
+            model_name="procedure",
+            name="name",
             field=models.CharField(db_collation=settings.NAME_COLLATION, max_length=500),
         ),
     ]

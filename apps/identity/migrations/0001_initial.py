@@ -13,8 +13,12 @@ def claim_existing_numbers(apps, schema_editor):
     User = apps.get_model("accounts", "User")
     CitizenIdentity = apps.get_model("identity", "CitizenIdentity")
     taken = set()
-    for user_id, raw in (User.objects.filter(applicant_type="citizen", groups__name="applicant")
-                         .order_by("id").values_list("id", "id_number").distinct()):
+    for user_id, raw in (
+        User.objects.filter(applicant_type="citizen", groups__name="applicant")
+        .order_by("id")
+        .values_list("id", "id_number")
+        .distinct()
+    ):
         try:
             key = normalise_id_number(raw).key
         except ValueError:
@@ -25,7 +29,6 @@ def claim_existing_numbers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -34,20 +37,41 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='CitizenIdentity',
+            name="CitizenIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('id_key', models.CharField(blank=True, max_length=40, null=True, unique=True)),
-                ('verified', models.BooleanField(default=False)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('issuer', models.CharField(blank=True, max_length=255)),
-                ('subject', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='citizen_identity', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("id_key", models.CharField(blank=True, max_length=40, null=True, unique=True)),
+                ("verified", models.BooleanField(default=False)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("issuer", models.CharField(blank=True, max_length=255)),
+                ("subject", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="citizen_identity",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('subject', ''), _negated=True), fields=('issuer', 'subject'), name='identity_one_account_per_subject'), models.CheckConstraint(condition=models.Q(('verified', False), models.Q(('id_key__isnull', False), models.Q(('subject', ''), _negated=True)), _connector='OR'), name='identity_verified_has_key_and_subject')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("subject", ""), _negated=True),
+                        fields=("issuer", "subject"),
+                        name="identity_one_account_per_subject",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("verified", False),
+                            models.Q(("id_key__isnull", False), models.Q(("subject", ""), _negated=True)),
+                            _connector="OR",
+                        ),
+                        name="identity_verified_has_key_and_subject",
+                    ),
+                ],
             },
         ),
         migrations.RunPython(claim_existing_numbers, migrations.RunPython.noop),

@@ -5,34 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dossiers', '0004_overdue_index'),
-        ('notifications', '0002_notification_failed_idx'),
+        ("dossiers", "0004_overdue_index"),
+        ("notifications", "0002_notification_failed_idx"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notification',
-            name='notification_channel_valid',
+            model_name="notification",
+            name="notification_channel_valid",
         ),
         migrations.AddField(
-            model_name='notification',
-            name='read_at',
+            model_name="notification",
+            name="read_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='channel',
-            field=models.CharField(choices=[('email', 'E-mail'), ('sms', 'SMS'), ('app', 'In the app (GET me/notifications/)')], max_length=8),
+            model_name="notification",
+            name="channel",
+            field=models.CharField(
+                choices=[("email", "E-mail"), ("sms", "SMS"), ("app", "In the app (GET me/notifications/)")],
+                max_length=8,
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'app')), fields=['user', '-id'], name='notification_app_feed_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "app")), fields=["user", "-id"], name="notification_app_feed_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('channel__in', ['email', 'sms', 'app'])), name='notification_channel_app_valid'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("channel__in", ["email", "sms", "app"])), name="notification_channel_app_valid"
+            ),
         ),
     ]

@@ -5,75 +5,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('dossiers', '0004_overdue_index'),
+        ("dossiers", "0004_overdue_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveSmallIntegerField(default=1)),
-                ('gateway', models.CharField(max_length=20)),
-                ('txn_ref', models.CharField(max_length=100, unique=True)),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('amount', models.DecimalField(decimal_places=0, max_digits=14)),
-                ('order_info', models.CharField(max_length=255)),
-                ('status', models.CharField(choices=[('pending', 'Chờ thanh toán'), ('paid', 'Đã thanh toán'), ('failed', 'Không thành công hoặc đã hủy'), ('superseded', 'Thay bằng yêu cầu nộp phí mới'), ('refund_due', 'Đã thu nhưng hồ sơ không còn chờ nộp phí (cần hoàn tiền)')], default='pending', max_length=12)),
-                ('created_at', models.DateTimeField()),
-                ('gateway_created_at', models.DateTimeField(blank=True, null=True)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('transaction_no', models.CharField(blank=True, max_length=40)),
-                ('bank_code', models.CharField(blank=True, max_length=20)),
-                ('response_code', models.CharField(blank=True, max_length=8)),
-                ('last_checked_at', models.DateTimeField(blank=True, null=True)),
-                ('checks', models.PositiveIntegerField(default=0)),
-                ('dossier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dossiers.dossier')),
-                ('request_event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='dossiers.dossierevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("attempt", models.PositiveSmallIntegerField(default=1)),
+                ("gateway", models.CharField(max_length=20)),
+                ("txn_ref", models.CharField(max_length=100, unique=True)),
+                ("token", models.CharField(max_length=64, unique=True)),
+                ("amount", models.DecimalField(decimal_places=0, max_digits=14)),
+                ("order_info", models.CharField(max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Chờ thanh toán"),
+                            ("paid", "Đã thanh toán"),
+                            ("failed", "Không thành công hoặc đã hủy"),
+                            ("superseded", "Thay bằng yêu cầu nộp phí mới"),
+                            ("refund_due", "Đã thu nhưng hồ sơ không còn chờ nộp phí (cần hoàn tiền)"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("gateway_created_at", models.DateTimeField(blank=True, null=True)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("transaction_no", models.CharField(blank=True, max_length=40)),
+                ("bank_code", models.CharField(blank=True, max_length=20)),
+                ("response_code", models.CharField(blank=True, max_length=8)),
+                ("last_checked_at", models.DateTimeField(blank=True, null=True)),
+                ("checks", models.PositiveIntegerField(default=0)),
+                (
+                    "dossier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="dossiers.dossier"
+                    ),
+                ),
+                (
+                    "request_event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="dossiers.dossierevent"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
+                "ordering": ("id",),
             },
         ),
         migrations.CreateModel(
-            name='GatewayMessage',
+            name="GatewayMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('ipn', 'IPN callback'), ('return', 'Browser return'), ('query', 'Reconciliation query')], max_length=8)),
-                ('txn_ref', models.CharField(blank=True, max_length=100)),
-                ('fields', models.JSONField(default=dict)),
-                ('outcome', models.CharField(max_length=20)),
-                ('note', models.CharField(blank=True, max_length=500)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='payments.payment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("ipn", "IPN callback"),
+                            ("return", "Browser return"),
+                            ("query", "Reconciliation query"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("txn_ref", models.CharField(blank=True, max_length=100)),
+                ("fields", models.JSONField(default=dict)),
+                ("outcome", models.CharField(max_length=20)),
+                ("note", models.CharField(blank=True, max_length=500)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
+                "ordering": ("id",),
             },
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['created_at'], name='payment_pending_idx'),
+            model_name="payment",
+            index=models.Index(
+                condition=models.Q(("status", "pending")), fields=["created_at"], name="payment_pending_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('dossier',), name='payment_one_pending_per_dossier'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")), fields=("dossier",), name="payment_one_pending_per_dossier"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('request_event', 'attempt'), name='payment_event_attempt'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(fields=("request_event", "attempt"), name="payment_event_attempt"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"),
         ),
         migrations.AddIndex(
-            model_name='gatewaymessage',
-            index=models.Index(fields=['txn_ref', 'id'], name='gateway_message_ref_idx'),
+            model_name="gatewaymessage",
+            index=models.Index(fields=["txn_ref", "id"], name="gateway_message_ref_idx"),
         ),
     ]

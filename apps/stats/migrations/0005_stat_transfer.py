@@ -20,15 +20,26 @@ def refill_from_events(apps, schema_editor):
     by_code = dict(Agency.objects.values_list("code", "pk"))
     StatTransfer.objects.all().delete()
     rows = []
-    events = (DossierEvent.objects.filter(action="transfer")
-              .values_list("agency_id", "at", "payload", "dossier__procedure_id", "dossier__channel",
-                           "dossier__online_level").iterator(chunk_size=5000))
+    events = (
+        DossierEvent.objects.filter(action="transfer")
+        .values_list("agency_id", "at", "payload", "dossier__procedure_id", "dossier__channel", "dossier__online_level")
+        .iterator(chunk_size=5000)
+    )
     for agency_id, at, payload, procedure_id, channel, level in events:
         from_id = by_code.get((payload or {}).get("from_agency"))
         if from_id is None:
             continue
-        rows.append(StatTransfer(from_agency_id=from_id, to_agency_id=agency_id, procedure_id=procedure_id,
-                                 day=at.astimezone(zone).date(), channel=channel, level=level, n=1))
+        rows.append(
+            StatTransfer(
+                from_agency_id=from_id,
+                to_agency_id=agency_id,
+                procedure_id=procedure_id,
+                day=at.astimezone(zone).date(),
+                channel=channel,
+                level=level,
+                n=1,
+            )
+        )
         if len(rows) >= 5000:
             StatTransfer.objects.bulk_create(rows)
             rows = []
@@ -52,16 +63,39 @@ class Migration(migrations.Migration):
                 ("channel", models.CharField(max_length=8)),
                 ("level", models.PositiveSmallIntegerField(help_text="Online level the dossier was offered at")),
                 ("n", models.IntegerField(default=1)),
-                ("from_agency", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT,
-                                                  related_name="+", to="agencies.agency")),
-                ("procedure", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT,
-                                                related_name="+", to="catalog.procedure")),
-                ("to_agency", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT,
-                                                related_name="+", to="agencies.agency")),
+                (
+                    "from_agency",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "procedure",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="catalog.procedure",
+                    ),
+                ),
+                (
+                    "to_agency",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                "indexes": [models.Index(fields=["from_agency", "day"], name="stattransfer_from_day_idx"),
-                            models.Index(fields=["day"], name="stattransfer_day_idx")],
+                "indexes": [
+                    models.Index(fields=["from_agency", "day"], name="stattransfer_from_day_idx"),
+                    models.Index(fields=["day"], name="stattransfer_day_idx"),
+                ],
             },
         ),
         migrations.RunPython(refill_from_events, migrations.RunPython.noop),
