@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
@@ -25,6 +26,14 @@ def forget_process_caches() -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache():
     forget_process_caches()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: LocaleMiddleware leaves a request's language active in
+    the thread, and formats read outside a request (the forms' dates and money) follow it."""
+    translation.deactivate()
     yield
 
 

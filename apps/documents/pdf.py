@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape
 
 import segno
 from django.template.loader import render_to_string
+from django.utils.translation import pgettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -61,6 +62,9 @@ from reportlab.platypus import (
 )
 
 from onestop.text import without_forbidden
+
+from .forms import CONTEXT
+from .templatetags.documents_pdf import in_vietnamese
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "OnestopSerif"
@@ -324,11 +328,14 @@ def _flowables(parent: ET.Element) -> list[Flowable]:
 
 
 def _footer(code: str):
+    # Read once, in the language the form is being written in (the page callbacks run later).
+    text = pgettext(CONTEXT, "Mã hồ sơ: %(code)s – Trang %(page)s")
+
     def draw(canvas, document) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 9)
         canvas.drawRightString(
-            PAGE[0] - MARGINS["rightMargin"], 10 * mm, f"Mã hồ sơ: {code} – Trang {document.page}"
+            PAGE[0] - MARGINS["rightMargin"], 10 * mm, text % {"code": code, "page": document.page}
         )
         canvas.restoreState()
 
@@ -336,7 +343,8 @@ def _footer(code: str):
 
 
 def render_layout(layout: str, *, code: str = "") -> bytes:
-    """Lay out an XML layout (the rendered template) on A4 and return the PDF bytes."""
+    """Lay out an XML layout (the rendered template) on A4 and return the PDF bytes (the footer and the
+    PDF's language tag in the active language)."""
     register_fonts()
     try:
         root = ET.fromstring(layout)
@@ -347,7 +355,8 @@ def render_layout(layout: str, *, code: str = "") -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=PAGE, title=root.get("title", ""), author=root.get("author", ""),
-        subject=code, creator="onestop", lang="vi-VN", initialFontName=FONT, initialFontSize=BODY_SIZE,
+        subject=code, creator="onestop", lang="vi-VN" if in_vietnamese() else "en",
+        initialFontName=FONT, initialFontSize=BODY_SIZE,
         **MARGINS,
     )
     footer = _footer(code)
@@ -356,10 +365,14 @@ def render_layout(layout: str, *, code: str = "") -> bytes:
 
 
 def render_form(form: str, context: dict[str, Any]) -> bytes:
-    """Render `documents/pdf/<form>.xml` with `context` and lay it out as PDF.
+    """Render `documents/pdf/<form>.xml` with `context` in the active language and lay it out as PDF.
+
+    Vietnamese is the form itself; any other language is a translation, and the letterhead says so
+    (`is_translation`).
 
     Control characters and non-characters are dropped from the rendered layout: XML forbids most of
     them (and HTML escaping leaves them in), so one stored in a name or a reason before the API
     refused them would otherwise make the form fail to render for good."""
+    context = {**context, "is_translation": not in_vietnamese()}
     layout = without_forbidden(render_to_string(f"documents/pdf/{form}.xml", context))
     return render_layout(layout, code=context.get("code", ""))

@@ -23,26 +23,27 @@ from typing import Any, assert_never
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from apps.accounts.models import User
 from apps.agencies.models import Agency
 from apps.catalog.models import DocumentType
+from apps.common.labels import action_label, channel_label, timeliness_label
 from apps.dossiers.actions import SLIP_LABELS
-from apps.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent, ResultKind
+from apps.dossiers.models import Dossier, DossierDocument, DossierEvent, ResultKind
 from apps.dossiers.payloads import event_payload
 from apps.public.links import lookup_page_url
 from apps.workcalendar.selectors import working_calendar
 from onestop import events as ev
 from onestop.lifecycle import Action, Status
 
-from .forms import Form
+from .forms import CONTEXT, Form
 from .templatetags.documents_pdf import vnd
 
 RECEPTION_ACTIONS = (Action.REGISTER, Action.ACCEPT)
 ONE_STOP_DESK = "Bộ phận tiếp nhận và trả kết quả"
 #: How the control slip's table names the applicant (the full name is in its header).
 APPLICANT = "Người nộp hồ sơ"
-TIMELINESS_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 #: Events that hand the dossier from one holder to another, plus the control points (apology,
 #: payment request and confirmation): the actions with a slip label in the action registry.
 SLIP_ACTIONS = tuple(SLIP_LABELS)
@@ -100,6 +101,11 @@ def place_name(agency: Agency) -> str:
     return name
 
 
+def form_text(text: str) -> str:
+    """One of the forms' Vietnamese texts in the active language."""
+    return pgettext(CONTEXT, text)
+
+
 def _person(user: User | None) -> str:
     if user is None:
         return ""
@@ -117,7 +123,10 @@ def _pick_event(dossier: Dossier, action: str, event_id: int | None) -> DossierE
     events = _events(dossier, (action,))
     event = events.filter(pk=event_id).first() if event_id is not None else events.last()
     if event is None:
-        raise DocumentNotAvailable(f"This dossier has no {action} event" + (" with this id." if event_id else "."))
+        label = {"action": action_label(action)}
+        if event_id is not None:
+            raise DocumentNotAvailable(gettext("This dossier has no “%(action)s” event with this id.") % label)
+        raise DocumentNotAvailable(gettext("This dossier has no “%(action)s” event.") % label)
     return event
 
 
@@ -153,17 +162,17 @@ def _base(dossier: Dossier, agency: Agency, issued_at: datetime | None) -> dict[
         "procedure": {"code": dossier.procedure.code, "name": nfc(dossier.procedure.name)},
         "applicant": _applicant(dossier),
         "lookup_url": lookup_url(dossier.code),
-        "channel": Channel(dossier.channel).label,
-        "one_stop_desk": ONE_STOP_DESK,
+        "channel": channel_label(dossier.channel),
+        "one_stop_desk": form_text(ONE_STOP_DESK),
     }
 
 
 def _reception_event(dossier: Dossier) -> DossierEvent:
     if dossier.received_at is None:
-        raise DocumentNotAvailable("The dossier was never received.")
+        raise DocumentNotAvailable(gettext("The dossier was never received."))
     event = _events(dossier, RECEPTION_ACTIONS).first()
     if event is None:  # a received dossier always has one; kept for imported data
-        raise DocumentNotAvailable("The dossier has no reception event.")
+        raise DocumentNotAvailable(gettext("The dossier has no reception event."))
     return event
 
 
@@ -212,13 +221,19 @@ def _supplement_request(dossier: Dossier, event_id: int | None) -> dict[str, Any
     request = event_payload(event)
     assert isinstance(request, ev.SupplementRequested)
     names = dict(DocumentType.objects.filter(procedure_id=dossier.procedure_id).values_list("code", "name"))
-    documents = [f"{nfc(names.get(code) or code)} (nộp bổ sung)" for code in request.document_types]
+    documents = [
+        form_text("%(document)s (nộp bổ sung)") % {"document": nfc(names.get(code) or code)}
+        for code in request.document_types
+    ]
+    requested_by = _person(event.actor)
     return {
         **_base(dossier, event.agency, event.at),
         "event_id": event.pk,
         "reason": nfc(request.reason),
         "items": [*documents, *(nfc(item) for item in request.items)],
-        "requested_by": _person(event.actor),
+        "requested_by": requested_by,
+        # Whom the applicant asks for help: the clerk who asked, at the agency.
+        "contact": ", ".join(name for name in (requested_by, nfc(event.agency.name)) if name),
         "received_at": dossier.received_at,
     }
 
@@ -230,7 +245,7 @@ def _refusal(dossier: Dossier) -> dict[str, Any]:
     elif dossier.result == ResultKind.REFUSED:
         event = _pick_event(dossier, Action.RESOLVE, None)
     else:
-        raise DocumentNotAvailable("The dossier was neither rejected nor resolved with a refusal.")
+        raise DocumentNotAvailable(gettext("The dossier was neither rejected nor resolved with a refusal."))
     match payload := event_payload(event):
         case ev.Rejected():
             reason, at_intake = payload.reason, payload.at_intake
@@ -278,7 +293,7 @@ class SlipStep:
 
     @property
     def timeliness_label(self) -> str:
-        return TIMELINESS_LABELS.get(self.timeliness, "—")
+        return timeliness_label(self.timeliness) or "—"
 
 
 #: The label of each step: from the action registry (apps/dossiers/actions.py).
@@ -294,14 +309,15 @@ def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
     }
     codes = {c for p in payloads.values() if isinstance(p, ev.Transferred) for c in (p.from_agency, p.to_agency)}
     agencies = {a.code: nfc(a.name) for a in Agency.objects.filter(code__in=[c for c in codes if c])}
-    applicant = APPLICANT
+    applicant = form_text(APPLICANT)
+    one_stop_desk = form_text(ONE_STOP_DESK)
     due: datetime | None = None
     holder = ""
     steps: list[SlipStep] = []
     for event in events:
         action = Action(event.action)
         actor = _person(event.actor)
-        desk = f"{ONE_STOP_DESK} – {nfc(event.agency.name)}"
+        desk = f"{one_stop_desk} – {nfc(event.agency.name)}"
         payload = payloads[event.pk]
         note = ""
         match payload:
@@ -322,25 +338,31 @@ def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
             case ev.Supplemented():
                 giver, receiver = applicant, holder or desk
                 if payload.due_at_after is not None:
-                    note = "Hạn mới: " + timezone_short(payload.due_at_after)
+                    note = form_text("Hạn mới: %(due)s") % {"due": timezone_short(payload.due_at_after)}
             case ev.Apologised():
                 giver, receiver = actor, applicant
                 new = payload.new_appointment
-                note = nfc(payload.reason) + (f" (hẹn lại {timezone_short(new)})" if new else "")
+                note = nfc(payload.reason)
+                if new:
+                    note += " " + form_text("(hẹn lại %(at)s)") % {"at": timezone_short(new)}
             case ev.PaymentRequested():
                 giver, receiver = actor, applicant
-                note = "Số tiền: " + vnd(payload.amount) + "".join(
+                note = form_text("Số tiền: %(amount)s") % {"amount": vnd(payload.amount)} + "".join(
                     f"; {nfc(item.name)}: {vnd(item.amount)}" for item in payload.items
                 )
             case ev.PaymentConfirmed():
                 giver, receiver = applicant, holder or desk
-                how = "trực tuyến" if payload.method == "online" else "tại quầy"
-                note = f"Đã nộp {vnd(payload.amount)} ({how})" + (
-                    f", mã giao dịch {nfc(payload.reference)}" if payload.reference else "")
+                online = payload.method == "online"
+                note = form_text("Đã nộp %(amount)s (trực tuyến)" if online else "Đã nộp %(amount)s (tại quầy)") % {
+                    "amount": vnd(payload.amount)
+                }
+                if payload.reference:
+                    note += ", " + form_text("mã giao dịch %(reference)s") % {"reference": nfc(payload.reference)}
             case ev.Resolved():
                 due = payload.due_at or due
                 giver, receiver = actor, desk
-                note = "Kết quả: " + ("giải quyết" if payload.result == "approved" else "từ chối giải quyết")
+                approved = payload.result == "approved"
+                note = form_text("Kết quả: giải quyết" if approved else "Kết quả: từ chối giải quyết")
             case ev.Returned():
                 giver, receiver = actor, applicant
             case ev.Rejected():
@@ -356,7 +378,7 @@ def _slip_steps(dossier: Dossier, events: list[DossierEvent]) -> list[SlipStep]:
         classed = action not in UNCLASSED and due is not None
         timeliness = calendar.timeliness(due, event.at).value if classed else ""
         steps.append(SlipStep(
-            number=len(steps) + 1, action=action.value, label=STEP_LABELS[action], at=event.at,
+            number=len(steps) + 1, action=action.value, label=form_text(STEP_LABELS[action]), at=event.at,
             giver=giver or "—", receiver=receiver or "—", due=due if classed else None,
             timeliness=timeliness, note=note,
         ))
@@ -390,7 +412,7 @@ def _control_slip(dossier: Dossier) -> dict[str, Any]:
         "agencies": agencies_seen,
         "cooperating_agencies": [name for name in agencies_seen if name != nfc(dossier.agency.name)],
         "steps": steps,
-        "timeliness": TIMELINESS_LABELS.get(dossier.timeliness, ""),
+        "timeliness": timeliness_label(dossier.timeliness),
     }
 
 
@@ -407,7 +429,7 @@ def document_context(dossier: Dossier, form: str, *, event_id: int | None = None
         return _apology(dossier, event_id)
     if form == Form.CONTROL_SLIP:
         return _control_slip(dossier)
-    raise DocumentNotAvailable(f"No form {form!r}.")
+    raise DocumentNotAvailable(gettext("No form %(form)s.") % {"form": repr(form)})
 
 
 def forms_available(dossier: Dossier, events: list[DossierEvent]) -> list[tuple[str, int | None]]:

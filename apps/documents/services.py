@@ -9,7 +9,8 @@ The mail path (independent of apps/notifications, which handles status messages)
    outage must not turn a committed action into an error).
 2. ``document_mail_send`` (the Celery task's body) claims the row, renders the PDF from the
    records, sends it with ``EmailMessage`` and marks it sent, so a retried or duplicated task
-   does not e-mail twice.
+   does not e-mail twice. The form and the message are in the applicant's language (their
+   account's; Vietnamese for an applicant without an account).
 3. ``document_mail_retry_pending`` (beat, every few minutes) re-queues rows whose task was lost
    (worker or Redis down at the time), up to ``DOCUMENT_MAIL_MAX_ATTEMPTS``.
 """
@@ -69,7 +70,9 @@ class RenderedDocument:
 
 
 def document_render(*, dossier: Dossier, form: str, event_id: int | None = None) -> RenderedDocument:
-    """The PDF of `form` for `dossier`; raises DocumentNotAvailable for a state it never reached."""
+    """The PDF of `form` for `dossier` in the active language (Vietnamese: the form itself; English: its
+    translation); raises DocumentNotAvailable for a state it never reached. Nothing is cached: the
+    records and the language make each rendering."""
     context = document_context(dossier, form, event_id=event_id)
     return RenderedDocument(form=form, file_name=file_name(form, dossier.code), content=render_form(form, context))
 
@@ -103,6 +106,7 @@ def document_mail_sink(record: EventRecord, writes: EventWrites) -> None:
 
 
 def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:
+    """The e-mail around the form, in the active language (the caller's `in_language_of`)."""
     dossier = mail.dossier
     agency = mail.event.agency
     # Stored text is rendered without control characters, as in the PDF (onestop.text).
@@ -112,8 +116,7 @@ def _message(mail: DocumentMail, document: RenderedDocument) -> EmailMessage:
             "procedure": dossier.procedure.name,
         }.items()
     }
-    with in_language_of(dossier.applicant):
-        subject, body = str(SUBJECTS[mail.form]).format(**values), str(BODIES[mail.form]).format(**values)
+    subject, body = str(SUBJECTS[mail.form]).format(**values), str(BODIES[mail.form]).format(**values)
     message = EmailMessage(
         subject=subject,
         body=body,
@@ -136,16 +139,18 @@ def document_mail_send(*, mail_id: int) -> bool:
         with transaction.atomic():
             mail = (
                 DocumentMail.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("dossier", "dossier__procedure", "dossier__receiving_agency", "event",
-                                "event__agency")
+                .select_related("dossier", "dossier__procedure", "dossier__receiving_agency", "dossier__applicant",
+                                "event", "event__agency")
                 .filter(pk=mail_id, sent_at__isnull=True)
                 .first()
             )
             if mail is None:
                 return False  # sent already, or another worker holds it
             event_id = mail.event_id if mail.event.action == Action.APOLOGISE else None
-            document = document_render(dossier=mail.dossier, form=mail.form, event_id=event_id)
-            _message(mail, document).send(fail_silently=False)
+            with in_language_of(mail.dossier.applicant):  # the form and its message in one language
+                document = document_render(dossier=mail.dossier, form=mail.form, event_id=event_id)
+                message = _message(mail, document)
+            message.send(fail_silently=False)
             mail.sent_at = timezone.now()
             mail.attempts += 1
             mail.last_error = ""

@@ -36,12 +36,16 @@ class DossierFormPdfView(AuditedReadMixin, APIView):
     @extend_schema(
         tags=["documents"],
         operation_id="dossier_form_pdf",
-        summary="An official one-stop form of the dossier as PDF (A4, Vietnamese)",
+        summary="An official one-stop form of the dossier as PDF (A4; Vietnamese, or its English translation)",
         description=(
             "Forms: `receipt` (giấy tiếp nhận hồ sơ và hẹn trả kết quả, once received), `supplement_request` "
             "(phiếu yêu cầu bổ sung, after a supplement request), `refusal` (phiếu từ chối, once rejected), "
             "`apology` (phiếu xin lỗi và hẹn lại, after an apology), `control_slip` (phiếu kiểm soát quá trình "
-            "giải quyết, once received). A form for a state the dossier never reached is a 404 problem."
+            "giải quyết, once received). A form for a state the dossier never reached is a 404 problem.\n\n"
+            "Language: the request's (`Accept-Language`; Vietnamese by default). The Vietnamese form is the "
+            "legally valid one; the English form is its translation and says so under the letterhead. Names "
+            "of agencies, procedures and people are printed as recorded; the file name follows the language "
+            "(`giay-tiep-nhan-<code>.pdf`, `receipt-<code>.pdf`)."
         ),
         parameters=[
             OpenApiParameter("form", OpenApiTypes.STR, OpenApiParameter.PATH, enum=Form.values),
