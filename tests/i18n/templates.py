@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE_APPS = ("common", "dashboard", "payments", "public", "workbench")
 
 
+def entry_key(msgid: str, context: str = "") -> str:
+    """How tests/i18n/catalogues.load_po keys an entry: "context\x04msgid" with a context."""
+    return f"{context}\x04{msgid}" if context else msgid
+
+
 @dataclass(frozen=True)
 class TemplateText:
     text: str  # a msgid with a context is "context\x04msgid", as the catalogues key it
@@ -40,8 +45,6 @@ def template_texts() -> list[TemplateText]:
     from django.template import Engine
     from django.template.base import TextNode
     from django.templatetags.i18n import BlockTranslateNode, TranslateNode
-
-    from .catalogues import entry_key
 
     engine = Engine.get_default()
     found: list[TemplateText] = []
