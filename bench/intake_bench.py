@@ -72,7 +72,7 @@ TARGET_ROUND_TRIPS = 3
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 UVICORN = str(ROOT / ".venv" / "bin" / "uvicorn")
 SERVERS = ("sync", "gthread", "asgi")
-DEPLOYED_SERVER = "gthread"  # config/gunicorn.py (docker-compose, behind nginx): its figures are recorded
+DEPLOYED_SERVER = "sync"  # config/gunicorn.py (docker-compose, behind nginx): its figures are recorded
 
 # (procedure, agency, document codes): every offering of the demo catalogue at level 3/4.
 TARGETS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -219,6 +219,10 @@ def start_server(kind: str, env: dict[str, str], workers: int, port: int, log_pa
     if kind == "asgi":
         if not Path(UVICORN).exists():
             raise BenchError("uvicorn is not installed (make install)")
+        # Django under ASGI runs each request's sync code in a thread of its own; persistent
+        # connections would pile up per thread ("too many clients"), so, as Django's docs advise for
+        # ASGI, none: each request connects (a pooler such as PgBouncer is the production answer).
+        env = {**env, "DB_CONN_MAX_AGE": "0"}
         with open(log_path, "wb") as log:
             return subprocess.Popen(
                 [UVICORN, "config.asgi:application", "--host", HOST, "--port", str(port), "--workers", str(workers),

@@ -11,11 +11,12 @@ import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-# Threaded workers (gthread): measured against sync workers and uvicorn (ASGI) workers by
-# bench/intake_bench.py, the intake's throughput was best with threads (issue 19, README "Worker
-# model"). Slow clients are nginx's job (it buffers whole requests), not the workers'.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Sync workers: measured against threaded (gthread) and uvicorn (ASGI) workers by
+# bench/intake_bench.py on a quiet machine, the intake's throughput was best with sync workers
+# (issue 19, README "Worker model"). Slow clients are nginx's job (it buffers whole requests and
+# responses), not the workers'. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=n switches.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 accesslog = None  # apps.ops logs one line per request (JSON with LOG_FORMAT=json)
 
 

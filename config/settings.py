@@ -124,7 +124,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 # The statistics dashboard (apps/dashboard) signs staff in with a session and a plain form.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard"
+LOGIN_REDIRECT_URL = "start-page"  # by role: apps.accounts.selectors.start_page_name
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,6 +18,24 @@ def user_is_staff_reader(user: User) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or user.has_role(*STAFF_READERS)))
 
 
+def start_page_name(user: User) -> str:
+    """Where a person lands after signing in without a `next`: the page of their daily work.
+    Clerks and specialists work the queue; leaders, statisticians and supervisors read the
+    statistics first; those who may use the admin site go there; other administrators to the
+    statistics; anyone else (an applicant) to the public pages."""
+    if not user.is_authenticated:
+        return "public-landing"
+    if user.has_role(Role.CLERK, Role.SPECIALIST):
+        return "workbench:queue"
+    if user.has_role(Role.LEADER, Role.STATISTICIAN, Role.SUPERVISOR):
+        return "dashboard"
+    if user.is_staff:
+        return "admin:index"
+    if user.is_superuser or user.has_role(Role.ADMINISTRATOR):
+        return "dashboard"
+    return "public-landing"
+
+
 def staff_agencies(user: User) -> QuerySet[Agency]:
     """Agencies a staff user acts for: their memberships, plus subtrees where granted."""
     if not user.is_authenticated:

@@ -61,12 +61,7 @@ def hit(scope: str, ident: str, rate: Rate) -> int | None:
     outage it is meant to prevent."""
     key = f"{KEY_PREFIX}:{scope}:{ident}"
     try:
-        cache.add(key, 0, timeout=rate.seconds)  # opens the window; a no-op while it is open
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window closed between the two calls: this request opens the next one
-            cache.add(key, 1, timeout=rate.seconds)
-            count = 1
+        count = _count(key, rate.seconds)
     except Exception:  # django-redis raises redis' ConnectionError/TimeoutError or its own wrappers
         logger.exception("rate limit %s not counted: the cache is unreachable", scope)
         return None
@@ -75,6 +70,31 @@ def hit(scope: str, ident: str, rate: Rate) -> int | None:
     ttl = getattr(cache, "ttl", None)  # django-redis knows the window's end; other caches: a full window
     remaining = ttl(key) if ttl is not None else None
     return max(1, int(remaining)) if remaining else rate.seconds
+
+
+def _count(key: str, seconds: int) -> int:
+    """The window's count after this hit. On Redis one round trip (every filing and sign-in pays
+    it): `SET NX EX` opens the window, `INCR` counts, in one MULTI so the window cannot close
+    between them. Other caches (local memory under `make run`): the same with two calls."""
+    redis_client = _redis_client()
+    if redis_client is not None:
+        pipe = redis_client.pipeline(transaction=True)
+        pipe.set(cache.make_key(key), 0, nx=True, ex=seconds)  # django-redis stores ints unpickled
+        pipe.incr(cache.make_key(key))
+        return int(pipe.execute()[1])
+    cache.add(key, 0, timeout=seconds)  # opens the window; a no-op while it is open
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window closed between the two calls: this request opens the next one
+        cache.add(key, 1, timeout=seconds)
+        return 1
+
+
+def _redis_client():
+    """django-redis' raw client when the cache is Redis, else None."""
+    client = getattr(cache, "client", None)
+    get_client = getattr(client, "get_client", None)
+    return get_client(write=True) if get_client is not None else None
 
 
 def client_ip(request: HttpRequest) -> str:

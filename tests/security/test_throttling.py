@@ -216,3 +216,34 @@ def test_rates_come_from_the_environment():
     configured = json.loads(done.stdout)
     assert configured["submission"] == "7/hour" and configured["login_username"] == "off"
     assert configured["login_ip"] == "100/min"  # the default
+
+
+def test_a_hit_is_one_round_trip_to_redis(db, monkeypatch):
+    """Issue 19: every filing and sign-in pays the limit's cost; open-window + count go in one MULTI."""
+    from redis.connection import Connection
+
+    sent = []
+    original = Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    hit("login_ip", "ip:10.7.7.7", Rate(2, 60))  # warm: the connection exists
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    assert hit("login_ip", "ip:10.7.7.7", Rate(2, 60)) is None
+    assert len(sent) == 1
+    monkeypatch.setattr(Connection, "send_packed_command", original)
+    wait = hit("login_ip", "ip:10.7.7.7", Rate(2, 60))
+    assert wait is not None and 1 <= wait <= 60  # the third in the window is refused, with the time left
+
+
+def test_the_window_counts_on_a_local_memory_cache_too(settings):
+    """`make run` has no Redis: the same counting through the cache API."""
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "throttle-locmem-test"}}
+    caches["default"].clear()
+    assert [hit("login_ip", "ip:10.8.8.8", Rate(2, 60)) for _ in range(3)][:2] == [None, None]
+    assert hit("login_ip", "ip:10.8.8.8", Rate(2, 60)) == 60
