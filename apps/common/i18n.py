@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 
 #: Requests under this prefix are the API's (and its schema and Swagger UI): Accept-Language decides.
 API_PREFIX = "/api/"
+_STATIC_PREFIX = "/" + settings.STATIC_URL.lstrip("/")
 
 
 def language_of(user) -> str:
@@ -64,6 +65,8 @@ class LanguageMiddleware(LocaleMiddleware):
     def process_response(self, request, response):
         if is_api_request(request):
             return super().process_response(request, response)
+        if request.path_info.startswith(_STATIC_PREFIX):  # the same file in every language: cacheable as such
+            return response
         patch_vary_headers(response, ("Cookie",))  # the cookie (or the session's user) decides, not the headers
         response.headers.setdefault("Content-Language", translation.get_language())
         return response

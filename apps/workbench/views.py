@@ -309,6 +309,7 @@ def _render_dossier(request: HttpRequest, dossier, *, status: int = 200, notice:
         "failed_action": failed_action,
         "posted": posted or QueryDict(),
         "rating": rating,
+        "switch_next": reverse("workbench:dossier", args=[dossier.pk]),  # also after an action's POST
         # Offered where the service would take it: a clerk of the holding agency, a finished dossier not
         # yet rated, that its applicant does not rate online themselves (`kiosk_may_rate`).
         "kiosk": (rating is None and dossier.status in FINISHED and kiosk_may_rate(dossier)

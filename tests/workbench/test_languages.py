@@ -116,6 +116,8 @@ def test_flash_messages_and_conflicts_in_english(queue_data):
     stale = _post_action(clerk, dossier, "reject", {"reason": "x"})  # the version the page had before
     assert stale.status_code in (409, 412)
     assert any(t.startswith("Someone else acted on this dossier before you") for t in assert_english(text_of(stale)))
+    # The page answered a POST: switching language goes back to the dossier's own page, not the action's.
+    assert f'name="next" value="/workbench/dossiers/{dossier.pk}/"' in text_of(stale)
 
 
 def test_registration_and_printing_in_each_language(demo, media_root):

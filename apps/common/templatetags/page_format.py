@@ -28,12 +28,6 @@ def month(value) -> str:
 
 
 @register.filter
-def num(value) -> str:
-    """12.345 · 12,345; None → "–"."""
-    return formats.number(value)
-
-
-@register.filter
 def money(value) -> str:
     """150.000 đồng · 150,000 VND"""
     return formats.money(value)
