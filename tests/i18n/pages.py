@@ -72,7 +72,7 @@ def data_texts() -> list[str]:
 
     texts: set[str] = set()
     for model, fields in ((Agency, ("name", "address")), (Procedure, ("name",)), (DocumentType, ("name",)),
-                          (User, ("full_name",)), (Dossier, ("applicant_name", "applicant_address", "note")),
+                          (User, ("full_name",)), (Dossier, ("applicant_name", "applicant_address", "result_note")),
                           (DossierPause, ("reason",))):
         for row in model.objects.values_list(*fields):
             texts.update(value for value in row if value)

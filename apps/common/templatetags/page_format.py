@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 from apps.common import formats
 
@@ -31,3 +32,10 @@ def month(value) -> str:
 def money(value) -> str:
     """150.000 đồng · 150,000 VND"""
     return formats.money(value)
+
+
+@register.simple_tag
+def languages_by_own_name() -> list[tuple[str, str]]:
+    """(code, name): each language named in itself, as settings.LANGUAGES writes it ("Tiếng Việt",
+    "English"), never translated (Django's own catalogue would make "English" "Tiếng Anh")."""
+    return list(settings.LANGUAGES)
