@@ -1,6 +1,7 @@
 """The dashboard switched to English through the switcher, in a real browser: the page, the chart's
 series and the figures in English, and the choice saved on the account. Screenshot:
 tests/artifacts/dashboard-english.png."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,7 +43,8 @@ def test_a_leader_switches_the_dashboard_to_english(demo, monkeypatch, media_roo
     assert online.find_element(By.CSS_SELECTOR, "[data-role=value]").text == "20.0%"
     assert "Target ≥ 50.0%: not met" in online.text
     labels = driver.execute_script(
-        "return window.Chart.getChart('trend-chart').data.datasets.map(function (d) { return d.label; })")
+        "return window.Chart.getChart('trend-chart').data.datasets.map(function (d) { return d.label; })"
+    )
     assert labels == ["Online share", "On-time rate", "Online share target"]
     months = driver.execute_script("return window.Chart.getChart('trend-chart').data.labels")
     assert f"{history.previous_month:%b %Y}" in months

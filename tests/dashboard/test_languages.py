@@ -1,6 +1,7 @@
 """The dashboard and its sign-in page in Vietnamese (the default) and English (the user's choice, or
 the switcher's cookie before signing in), each in one language; figures, dates and the chart's data
 in the page's language; the ranking's ties in Vietnamese name order."""
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,13 @@ def chart_data(html: str) -> dict:
     return json.loads(re.search(r'<script id="dashboard-data" type="application/json">(.*?)</script>', html, re.S)[1])
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("vi", ["Đăng nhập", "Tên đăng nhập", "Mật khẩu", "Tên đăng nhập hoặc mật khẩu không đúng."]),
-    ("en", ["Sign in", "User name", "Password", "Wrong user name or password."]),
-])
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", ["Đăng nhập", "Tên đăng nhập", "Mật khẩu", "Tên đăng nhập hoặc mật khẩu không đúng."]),
+        ("en", ["Sign in", "User name", "Password", "Wrong user name or password."]),
+    ],
+)
 def test_the_sign_in_page_in_each_language(demo, language, words):
     client = Client()
     client.cookies["django_language"] = language
@@ -49,8 +53,10 @@ def test_an_english_browser_alone_gets_the_vietnamese_sign_in_page(demo):
 
 
 def test_too_many_sign_ins_are_refused_in_the_page_language(demo, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_username": "1/hour"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login_username": "1/hour"},
+    }
     for language, words in (("vi", "Đăng nhập sai quá nhiều lần"), ("en", "Too many sign-in attempts")):
         client = Client()
         client.cookies["django_language"] = language
@@ -68,8 +74,14 @@ def test_the_dashboard_in_each_language(demo, monkeypatch, media_root):
     texts = assert_vietnamese(vietnamese)
     assert "Hồ sơ tiếp nhận" in texts and "Xếp hạng đơn vị" in texts and "Tải số liệu đang xem" in texts
     texts = assert_english(english)
-    assert {"Dossiers received", "Agency ranking", "Download the figures shown", "Monthly trend",
-            "Reporting period", "Your whole scope"} <= set(texts)
+    assert {
+        "Dossiers received",
+        "Agency ranking",
+        "Download the figures shown",
+        "Monthly trend",
+        "Reporting period",
+        "Your whole scope",
+    } <= set(texts)
     assert "Province" in texts  # the tier filter's labels (onestop/labels.py)
     # The same figure, written per language: 10 received, 2 of them online (20 %).
     assert '<p class="figure" data-role="value">10</p>' in english
@@ -80,21 +92,35 @@ def test_the_dashboard_in_each_language(demo, monkeypatch, media_root):
     assert last.strftime("%m/%Y") in vietnamese
 
     # The chart's data: the series' names, the months and the decimal mark of the page's language.
-    for html, language, series, month in ((vietnamese, "vi", "Tỷ lệ trực tuyến", f"{first:%m/%Y}"),
-                                          (english, "en", "Online share", f"{first:%b %Y}")):
+    for html, language, series, month in (
+        (vietnamese, "vi", "Tỷ lệ trực tuyến", f"{first:%m/%Y}"),
+        (english, "en", "Online share", f"{first:%b %Y}"),
+    ):
         data = chart_data(html)
         assert data["text"]["online_share"] == series and data["text"]["language"] == language
         assert data["text"]["decimal_mark"] == ("," if language == "vi" else ".")
         assert month in [p["month"] for p in data["trend"]]
 
 
-@pytest.mark.parametrize(("username", "params", "status", "words"), [
-    ("clerk_tuphap", {}, 403, "The statistics pages are for statisticians, leaders, supervisors and administrators."),
-    ("stats_vangiang", {"scope": KHOAI_CHAU}, 404, "No agency with this code in your scope."),
-    ("supervisor", {"period": "custom", "start": "2025-03-01", "end": "2025-02-01"}, 400,
-     "To: The end must not be before the start."),
-    ("supervisor", {"period": "month", "month": "13"}, 400, "Month: Must be a whole number from 1 to 12."),
-])
+@pytest.mark.parametrize(
+    ("username", "params", "status", "words"),
+    [
+        (
+            "clerk_tuphap",
+            {},
+            403,
+            "The statistics pages are for statisticians, leaders, supervisors and administrators.",
+        ),
+        ("stats_vangiang", {"scope": KHOAI_CHAU}, 404, "No agency with this code in your scope."),
+        (
+            "supervisor",
+            {"period": "custom", "start": "2025-03-01", "end": "2025-02-01"},
+            400,
+            "To: The end must not be before the start.",
+        ),
+        ("supervisor", {"period": "month", "month": "13"}, 400, "Month: Must be a whole number from 1 to 12."),
+    ],
+)
 def test_error_pages_in_english(demo, username, params, status, words):
     response = as_reader("en", username).get("/dashboard/", params)
     assert response.status_code == status
@@ -117,6 +143,7 @@ def test_ties_in_the_ranking_follow_vietnamese_name_order(demo):
 def test_a_user_who_chose_english_signs_in_to_english_pages(demo):
     User.objects.filter(username="supervisor").update(language="en")
     client = Client()
-    response = client.post("/accounts/login/", {"username": "supervisor", "password": PASSWORD,
-                                                "next": "/dashboard/"}, follow=True)
+    response = client.post(
+        "/accounts/login/", {"username": "supervisor", "password": PASSWORD, "next": "/dashboard/"}, follow=True
+    )
     assert response.status_code == 200 and '<html lang="en">' in response.content.decode()

@@ -6,6 +6,7 @@ page (`lang`): the switcher names each language in itself ("Tiếng Việt" on a
 Data stays as recorded (agency, procedure and people's names, reasons typed by a clerk): an English
 page is checked with the database's texts taken out.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,11 @@ class _Visible(HTMLParser):
         if tag == "html":
             self.page_language = attributes.get("lang") or ""
         language = attributes.get("lang")
-        hidden = self._hidden() or tag in ("script", "style") or bool(
-            language and self.page_language and language != self.page_language)
+        hidden = (
+            self._hidden()
+            or tag in ("script", "style")
+            or bool(language and self.page_language and language != self.page_language)
+        )
         if not hidden:
             self.texts += [attributes[a] for a in READ_ATTRIBUTES if attributes.get(a)]
         if tag not in VOID:
@@ -71,9 +75,14 @@ def data_texts() -> list[str]:
     from onestop.labels import masked_name
 
     texts: set[str] = set()
-    for model, fields in ((Agency, ("name", "address")), (Procedure, ("name",)), (DocumentType, ("name",)),
-                          (User, ("full_name",)), (Dossier, ("applicant_name", "applicant_address", "result_note")),
-                          (DossierPause, ("reason",))):
+    for model, fields in (
+        (Agency, ("name", "address")),
+        (Procedure, ("name",)),
+        (DocumentType, ("name",)),
+        (User, ("full_name",)),
+        (Dossier, ("applicant_name", "applicant_address", "result_note")),
+        (DossierPause, ("reason",)),
+    ):
         for row in model.objects.values_list(*fields):
             texts.update(value for value in row if value)
     texts.update(masked_name(name) for name in Dossier.objects.values_list("applicant_name", flat=True))
@@ -95,8 +104,9 @@ def without(text: str, data: list[str]) -> str:
 
 def english_leaks(texts: list[str]) -> list[str]:
     """English texts of the catalogue (two words or more) found in these texts."""
-    english = {v for k, v in load_po("en").items()
-               if v and looks_vietnamese(k.split("\x04")[-1]) and len(v.split()) >= 2}
+    english = {
+        v for k, v in load_po("en").items() if v and looks_vietnamese(k.split("\x04")[-1]) and len(v.split()) >= 2
+    }
     joined = "\n".join(texts)
     return sorted(e for e in english if re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", joined))
 

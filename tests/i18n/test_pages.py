@@ -1,5 +1,6 @@
 """The server-rendered pages in two languages, never mixed (issue 16 item 1, the pages' part): which
 language a page uses, the switcher, every template text in both catalogues, numbers and dates."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,8 +27,14 @@ PASSWORD = "demo-Pass-2025"
 
 def test_the_scan_finds_the_pages_templates_and_their_texts():
     names = {str(p).split("/templates/")[1] for p in page_templates()}
-    assert {"dashboard/index.html", "workbench/queue.html", "public/lookup.html", "payments/result.html",
-            "common/language_switcher.html", "404.html"} <= names
+    assert {
+        "dashboard/index.html",
+        "workbench/queue.html",
+        "public/lookup.html",
+        "payments/result.html",
+        "common/language_switcher.html",
+        "404.html",
+    } <= names
     assert len([t for t in template_texts() if t.translated]) > 250
 
 
@@ -39,8 +46,9 @@ def test_every_template_text_has_its_english():
 
 def test_no_template_text_bypasses_the_catalogue():
     """Vietnamese written straight into a template would stay Vietnamese on an English page."""
-    untranslated = [f"{t.path}: {t.text.strip()[:80]!r}" for t in template_texts()
-                    if not t.translated and looks_vietnamese(t.text)]
+    untranslated = [
+        f"{t.path}: {t.text.strip()[:80]!r}" for t in template_texts() if not t.translated and looks_vietnamese(t.text)
+    ]
     assert untranslated == []
 
 
@@ -53,35 +61,88 @@ def test_choice_labels_the_pages_show_have_their_english():
     from apps.ratings.models import Criterion, Level, Source
 
     english = load_po("en")
-    labels = [entry_key(label) for choices in (Indicator.choices, Form.choices, RETURN_METHODS, PaymentMethod.choices,
-                                               Criterion.choices, Level.choices, Source.choices)
-              for _value, label in choices]
+    labels = [
+        entry_key(label)
+        for choices in (
+            Indicator.choices,
+            Form.choices,
+            RETURN_METHODS,
+            PaymentMethod.choices,
+            Criterion.choices,
+            Level.choices,
+            Source.choices,
+        )
+        for _value, label in choices
+    ]
     labels += [entry_key(label, "document stage") for _v, label in DossierDocument.Stage.choices]
     labels += [entry_key(label, "dossier result") for _v, label in ResultKind.choices]
     missing = [label for label in labels if not english.get(label)]
     assert missing == []
     # The same Vietnamese word, two meanings: the context keeps them apart.
     assert english[entry_key("Giải quyết")] == "Resolve" and english[entry_key("Giải quyết", "dossier result")] == (
-        "Approved")
+        "Approved"
+    )
 
 
 # --- numbers and dates -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("vi", ["1.234.567", "1.234,5", "45,7 %", "+2,3", "−1.234", "200.000 đồng", "17/11/2025", "17/11/2025 08:05",
-            "08:05 17/11/2025", "11/2025", "Tháng 3", "01/11/2025 – 30/11/2025"]),
-    ("en", ["1,234,567", "1,234.5", "45.7%", "+2.3", "−1,234", "200,000 VND", "17 Nov 2025", "17 Nov 2025, 08:05",
-            "08:05, 17 Nov 2025", "Nov 2025", "March", "1 Nov 2025 – 30 Nov 2025"]),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "vi",
+            [
+                "1.234.567",
+                "1.234,5",
+                "45,7 %",
+                "+2,3",
+                "−1.234",
+                "200.000 đồng",
+                "17/11/2025",
+                "17/11/2025 08:05",
+                "08:05 17/11/2025",
+                "11/2025",
+                "Tháng 3",
+                "01/11/2025 – 30/11/2025",
+            ],
+        ),
+        (
+            "en",
+            [
+                "1,234,567",
+                "1,234.5",
+                "45.7%",
+                "+2.3",
+                "−1,234",
+                "200,000 VND",
+                "17 Nov 2025",
+                "17 Nov 2025, 08:05",
+                "08:05, 17 Nov 2025",
+                "Nov 2025",
+                "March",
+                "1 Nov 2025 – 30 Nov 2025",
+            ],
+        ),
+    ],
+)
 def test_numbers_and_dates_in_the_page_language(language, expected):
     instant = vn(2025, 11, 17, 8, 5)
     with translation.override(language):
-        shown = [formats.number(1234567), formats.number(1234.5, 1), formats.percent(0.4567),
-                 formats.signed(2.3, 1), formats.signed(-1234), formats.money(Decimal("200000.00")),
-                 formats.day(date(2025, 11, 17)), formats.when(instant), formats.when(instant, "time_first"),
-                 formats.month(date(2025, 11, 1)), formats.month_name(3),
-                 formats.period(date(2025, 11, 1), date(2025, 11, 30))]
+        shown = [
+            formats.number(1234567),
+            formats.number(1234.5, 1),
+            formats.percent(0.4567),
+            formats.signed(2.3, 1),
+            formats.signed(-1234),
+            formats.money(Decimal("200000.00")),
+            formats.day(date(2025, 11, 17)),
+            formats.when(instant),
+            formats.when(instant, "time_first"),
+            formats.month(date(2025, 11, 1)),
+            formats.month_name(3),
+            formats.period(date(2025, 11, 1), date(2025, 11, 30)),
+        ]
     assert shown == expected
     assert formats.number(None) == formats.percent(None) == "–" and formats.when(None) == formats.money(None) == ""
 
@@ -115,7 +176,8 @@ def test_the_cookie_makes_a_page_english(db):
 
 def test_the_api_still_follows_accept_language(demo, api):
     assert api.get("/api/v1/procedures/NO-SUCH/", HTTP_ACCEPT_LANGUAGE="en").json()["detail"] == (
-        "No procedure with this code.")
+        "No procedure with this code."
+    )
     assert api.get("/api/v1/procedures/NO-SUCH/").json()["detail"] == "Không có thủ tục hành chính với mã này."
     response = api.get("/api/v1/procedures/NO-SUCH/", HTTP_ACCEPT_LANGUAGE="en")
     assert response["Content-Language"] == "en" and "Accept-Language" in response["Vary"]
@@ -160,8 +222,9 @@ def test_switching_sets_the_cookie_and_stays_on_the_page(db):
     client.post("/i18n/setlang/", {"language": "vi", "next": "/", "csrfmiddlewaretoken": token})
     assert_vietnamese(client.get("/").content.decode())
     # Elsewhere: back to the home page, never off the site; GET changes nothing.
-    away = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/",
-                                          "csrfmiddlewaretoken": token})
+    away = client.post(
+        "/i18n/setlang/", {"language": "en", "next": "https://evil.example/", "csrfmiddlewaretoken": token}
+    )
     assert away["Location"] == "/"
     assert client.get("/i18n/setlang/?language=vi").status_code == 405
 

@@ -1,5 +1,6 @@
 """The citizens' pages switched to English through the switcher, in a real browser at phone width
 (Debian's chromium, as tests/public/test_browser.py). Screenshots: tests/artifacts/public-english-*.png."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,11 @@ def switch_to(driver, language: str) -> None:
 
 def test_a_citizen_switches_the_lookup_to_english_on_a_phone(register, clock, media_root, live_server, browser):
     clock.set(2025, 11, 17, 8, 0)
-    dossier = Dossier.objects.get(pk=register(applicant={
-        "name": "Nguyễn Văn Bảy", "id_number": ID_NUMBER, "applicant_type": "citizen"}).json()["id"])
+    dossier = Dossier.objects.get(
+        pk=register(applicant={"name": "Nguyễn Văn Bảy", "id_number": ID_NUMBER, "applicant_type": "citizen"}).json()[
+            "id"
+        ]
+    )
     driver, base = browser, live_server.url
     driver.set_window_size(*PHONE)
     driver.get(base + "/")

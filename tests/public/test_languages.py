@@ -1,5 +1,6 @@
 """The citizens' pages in Vietnamese (the default) and in English (the switcher's cookie), each in one
 language: landing, lookup (form, result, not found, form errors, too many), the error pages."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,13 @@ def in_language(language: str) -> Client:
     return client
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("vi", ["Dịch vụ công một cửa điện tử", "Tra cứu hồ sơ", "Đăng nhập cán bộ"]),
-    ("en", ["One-stop public services", "Look up a dossier", "Staff sign-in"]),
-])
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", ["Dịch vụ công một cửa điện tử", "Tra cứu hồ sơ", "Đăng nhập cán bộ"]),
+        ("en", ["One-stop public services", "Look up a dossier", "Staff sign-in"]),
+    ],
+)
 def test_landing(demo, language, words):
     html = in_language(language).get("/").content.decode()
     texts = (assert_vietnamese if language == "vi" else assert_english)(html)
@@ -32,17 +36,22 @@ def test_landing(demo, language, words):
 
 
 def test_an_english_browser_alone_gets_vietnamese(counter_dossier):
-    for response in (Client().get("/", HTTP_ACCEPT_LANGUAGE="en"),
-                     Client().get("/tra-cuu/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9"),
-                     Client().post("/tra-cuu/", {"ma": counter_dossier.code, "so_giay_to": ID_NUMBER},
-                                   HTTP_ACCEPT_LANGUAGE="en")):
+    for response in (
+        Client().get("/", HTTP_ACCEPT_LANGUAGE="en"),
+        Client().get("/tra-cuu/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9"),
+        Client().post("/tra-cuu/", {"ma": counter_dossier.code, "so_giay_to": ID_NUMBER}, HTTP_ACCEPT_LANGUAGE="en"),
+    ):
         assert_vietnamese(response.content.decode())
 
 
 def test_lookup_result_in_each_language(counter_dossier, as_user, clock):
     clock.set(2025, 11, 18, 9, 0)
-    act(as_user("clerk_tuphap"), counter_dossier.pk, "request_supplement",
-        {"reason": "Thiếu giấy tờ", "items": ["Bản sao CCCD có chứng thực"]})
+    act(
+        as_user("clerk_tuphap"),
+        counter_dossier.pk,
+        "request_supplement",
+        {"reason": "Thiếu giấy tờ", "items": ["Bản sao CCCD có chứng thực"]},
+    )
     vietnamese = assert_vietnamese(lookup(in_language("vi"), counter_dossier.code, ID_NUMBER).content.decode())
     assert "Chờ bổ sung" in vietnamese and "08:00 17/11/2025" in vietnamese
     assert "Cơ quan đề nghị bổ sung hồ sơ" in vietnamese
@@ -69,25 +78,33 @@ def test_lookup_returned_result_in_each_language(counter_dossier, as_user, clock
     act(as_user("specialist_tuphap"), counter_dossier.pk, "resolve", {"result": "approved"})
     act(clerk, counter_dossier.pk, "return", {"method": "counter"})
     assert "Kết quả đã được trả ngày 19/11/2025." in assert_vietnamese(
-        lookup(in_language("vi"), counter_dossier.code, ID_NUMBER).content.decode())
+        lookup(in_language("vi"), counter_dossier.code, ID_NUMBER).content.decode()
+    )
     assert "The result was handed over on 19 Nov 2025." in assert_english(
-        lookup(in_language("en"), counter_dossier.code, ID_NUMBER).content.decode())
+        lookup(in_language("en"), counter_dossier.code, ID_NUMBER).content.decode()
+    )
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("vi", "Không tìm thấy hồ sơ khớp với mã hồ sơ và số giấy tờ đã nhập."),
-    ("en", "No dossier matches this dossier code and ID number."),
-])
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", "Không tìm thấy hồ sơ khớp với mã hồ sơ và số giấy tờ đã nhập."),
+        ("en", "No dossier matches this dossier code and ID number."),
+    ],
+)
 def test_not_found_in_each_language(counter_dossier, language, words):
     html = lookup(in_language(language), counter_dossier.code, "001088000778").content.decode()
     texts = (assert_vietnamese if language == "vi" else assert_english)(html)
     assert any(words in t for t in texts)
 
 
-@pytest.mark.parametrize(("language", "words"), [
-    ("vi", ["Vui lòng nhập mã hồ sơ.", "Vui lòng nhập số giấy tờ tùy thân."]),
-    ("en", ["Please enter the dossier code.", "Please enter the ID number."]),
-])
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("vi", ["Vui lòng nhập mã hồ sơ.", "Vui lòng nhập số giấy tờ tùy thân."]),
+        ("en", ["Please enter the dossier code.", "Please enter the ID number."]),
+    ],
+)
 def test_form_errors_in_each_language(demo, language, words):
     response = in_language(language).post("/tra-cuu/", {"ma": "", "so_giay_to": ""})
     assert response.status_code == 400
@@ -96,8 +113,10 @@ def test_form_errors_in_each_language(demo, language, words):
 
 
 def test_too_many_lookups_in_english(counter_dossier, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "1/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "lookup": "1/min"},
+    }
     client = in_language("en")
     lookup(client, counter_dossier.code, ID_NUMBER)
     refused = lookup(client, counter_dossier.code, ID_NUMBER)
@@ -105,10 +124,13 @@ def test_too_many_lookups_in_english(counter_dossier, settings):
     assert any(t.startswith("Too many look-ups.") for t in assert_english(refused.content.decode()))
 
 
-@pytest.mark.parametrize(("language", "heading", "words"), [
-    ("vi", "Lỗi 404", "Không có trang nào ở địa chỉ này."),
-    ("en", "Error 404", "There is no page at this address."),
-])
+@pytest.mark.parametrize(
+    ("language", "heading", "words"),
+    [
+        ("vi", "Lỗi 404", "Không có trang nào ở địa chỉ này."),
+        ("en", "Error 404", "There is no page at this address."),
+    ],
+)
 def test_the_404_page_in_each_language(demo, language, heading, words):
     response = in_language(language).get("/no-such-page/")
     assert response.status_code == 404

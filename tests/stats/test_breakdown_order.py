@@ -1,5 +1,6 @@
 """A breakdown lists its groups in Vietnamese order (issue 16 item 5): "Đ" after "D" and before "E",
 lower and upper case together; byte order would put "Đ" (U+0110) after every ASCII letter."""
+
 from __future__ import annotations
 
 import pytest

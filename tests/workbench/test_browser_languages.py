@@ -1,5 +1,6 @@
 """The workbench switched to English through the switcher, in a real browser: the queue and a dossier
 page in English, the choice saved on the clerk's account. Screenshots: tests/artifacts/workbench-english-*.png."""
+
 from __future__ import annotations
 
 import pytest

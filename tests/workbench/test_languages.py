@@ -1,6 +1,7 @@
 """The clerk workbench in Vietnamese (the default) and in English (the clerk's own choice), each page
 in one language: the queue, the dossier page with its history and action forms, counter registration,
 printing, the kiosk, the error pages; an English browser alone changes nothing."""
+
 from __future__ import annotations
 
 import re
@@ -41,10 +42,12 @@ def handled(queue_data) -> Dossier:
     file) and the return: a page with every kind of history line, document stage and form."""
     dossier = Dossier.objects.get(code=queue_data["online"])
     specialist, clerk = clerk_in("vi", "specialist_tuphap"), clerk_in("vi")
-    steps = [(specialist, "request_supplement", {"reason": "Ban chup CCCD mo", "document_types": ["CCCD"]}),
-             (clerk, "supplement", {"CCCD": SimpleUploadedFile("cccd.png", PNG)}),
-             (specialist, "resolve", {"result": "approved", "KQ": SimpleUploadedFile("kq.pdf", PDF)}),
-             (clerk, "return", {"method": "counter", "note": "Nhan tai quay"})]
+    steps = [
+        (specialist, "request_supplement", {"reason": "Ban chup CCCD mo", "document_types": ["CCCD"]}),
+        (clerk, "supplement", {"CCCD": SimpleUploadedFile("cccd.png", PNG)}),
+        (specialist, "resolve", {"result": "approved", "KQ": SimpleUploadedFile("kq.pdf", PDF)}),
+        (clerk, "return", {"method": "counter", "note": "Nhan tai quay"}),
+    ]
     for client, action, data in steps:
         dossier.refresh_from_db()
         assert _post_action(client, dossier, action, data).status_code == 302, action
@@ -55,8 +58,15 @@ def handled(queue_data) -> Dossier:
 def test_the_queue_in_each_language(queue_data):
     vietnamese, english = both("/workbench/")
     assert {"Hồ sơ cần xử lý", "Chờ tiếp nhận", "Quá hạn", "Trực tiếp", "Mã hồ sơ"} <= set(vietnamese)
-    assert {"Dossiers to handle", "Awaiting reception", "Overdue", "At the counter", "Dossier code", "Received",
-            "Due today"} <= set(english)
+    assert {
+        "Dossiers to handle",
+        "Awaiting reception",
+        "Overdue",
+        "At the counter",
+        "Dossier code",
+        "Received",
+        "Due today",
+    } <= set(english)
     assert "· Order: soonest due first" in english
     # Dates in the page language: "17/11/2025 08:00" / "17 Nov 2025, 08:00".
     assert any(re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", t) for t in vietnamese)
@@ -80,15 +90,34 @@ def test_the_dossier_page_with_its_action_forms_in_each_language(queue_data):
     dossier = Dossier.objects.get(code=queue_data["counter"])
     vietnamese, english = both(f"/workbench/dossiers/{dossier.pk}/", username="leader_tuphap")
     assert {"Thao tác", "Phân công xử lý", "Giải quyết", "Quá trình xử lý", "Tiếp nhận trực tiếp"} <= set(vietnamese)
-    assert {"Actions", "Assign", "Resolve", "History", "Register at the counter", "Approved", "Refused",
-            "Receipt and appointment slip", "Intake"} <= set(english)
+    assert {
+        "Actions",
+        "Assign",
+        "Resolve",
+        "History",
+        "Register at the counter",
+        "Approved",
+        "Refused",
+        "Receipt and appointment slip",
+        "Intake",
+    } <= set(english)
 
 
 def test_a_handled_dossier_page_and_its_kiosk_in_each_language(handled):
     vietnamese, english = both(f"/workbench/dossiers/{handled.pk}/")
     assert {"Kết quả", "Tạm dừng để bổ sung hồ sơ", "Đã trả kết quả", "Tại quầy"} <= set(vietnamese)
-    assert {"Result", "Paused for more documents", "Result returned", "At the counter", "Approved", "Supplement",
-            "Documents to add", "Reason", "Timeliness", "Request for additional documents"} <= set(english)
+    assert {
+        "Result",
+        "Paused for more documents",
+        "Result returned",
+        "At the counter",
+        "Approved",
+        "Supplement",
+        "Documents to add",
+        "Reason",
+        "Timeliness",
+        "Request for additional documents",
+    } <= set(english)
     assert "Ban chup CCCD mo" in english  # what the specialist typed, as typed
 
     vietnamese, english = both(f"/workbench/dossiers/{handled.pk}/rating/")
@@ -124,7 +153,7 @@ def test_flash_messages_and_conflicts_in_english(queue_data):
 def test_registration_and_printing_in_each_language(demo, media_root):
     vietnamese, english = both("/workbench/register/", q="lý lịch")
     assert "Chọn thủ tục" in vietnamese and "Choose the procedure" in english
-    offering = re.search(r'\?offering=(\d+)', text_of(clerk_in("vi").get("/workbench/register/", {"q": "lý lịch"})))[1]
+    offering = re.search(r"\?offering=(\d+)", text_of(clerk_in("vi").get("/workbench/register/", {"q": "lý lịch"})))[1]
     vietnamese, english = both("/workbench/register/", offering=offering)
     assert {"Người nộp hồ sơ", "Công dân"} <= set(vietnamese)
     assert {"Applicant", "Citizen", "Reception", "Register and print the receipt"} <= set(english)
@@ -132,26 +161,50 @@ def test_registration_and_printing_in_each_language(demo, media_root):
     clerk = clerk_in("en")
     form = text_of(clerk.get("/workbench/register/", {"offering": offering}))
     key = re.search(r'name="idempotency_key" value="(\w+)"', form)[1]
-    refused = clerk.post("/workbench/register/", {"offering": offering, "idempotency_key": key, "channel": "counter",
-                                                  "applicant_type": "citizen", "applicant_name": "",
-                                                  "applicant_id_number": ""})
+    refused = clerk.post(
+        "/workbench/register/",
+        {
+            "offering": offering,
+            "idempotency_key": key,
+            "channel": "counter",
+            "applicant_type": "citizen",
+            "applicant_name": "",
+            "applicant_id_number": "",
+        },
+    )
     assert refused.status_code == 400
     assert "The dossier was not registered:" in assert_english(text_of(refused))
     files = {"TKLLTP": SimpleUploadedFile("to-khai.pdf", PDF), "CCCD": SimpleUploadedFile("cccd.png", PNG)}
-    response = clerk.post("/workbench/register/", {
-        "offering": offering, "idempotency_key": key, "channel": "counter", "applicant_type": "citizen",
-        "applicant_name": "Tran Thi Tuoi", "applicant_id_number": "001190000999", **files})
+    response = clerk.post(
+        "/workbench/register/",
+        {
+            "offering": offering,
+            "idempotency_key": key,
+            "channel": "counter",
+            "applicant_type": "citizen",
+            "applicant_name": "Tran Thi Tuoi",
+            "applicant_id_number": "001190000999",
+            **files,
+        },
+    )
     assert response.status_code == 302
     printing = assert_english(text_of(clerk.get(response["Location"])))
     assert "Receipt and appointment slip" in printing and "Print" in printing
 
 
-@pytest.mark.parametrize(("username", "path", "status", "words"), [
-    ("citizen1", "/workbench/", 403,
-     "The one-stop workbench is for the agency's one-stop clerks, specialists and leaders."),
-    ("clerk_xuanquan", "/workbench/dossiers/{pk}/", 404, None),
-    ("specialist_tuphap", "/workbench/register/", 403, None),
-])
+@pytest.mark.parametrize(
+    ("username", "path", "status", "words"),
+    [
+        (
+            "citizen1",
+            "/workbench/",
+            403,
+            "The one-stop workbench is for the agency's one-stop clerks, specialists and leaders.",
+        ),
+        ("clerk_xuanquan", "/workbench/dossiers/{pk}/", 404, None),
+        ("specialist_tuphap", "/workbench/register/", 403, None),
+    ],
+)
 def test_error_pages_in_each_language(queue_data, username, path, status, words):
     dossier = Dossier.objects.get(code=queue_data["online"])
     vietnamese, english = both(path.format(pk=dossier.pk), username=username)
