@@ -58,9 +58,10 @@ MIDDLEWARE = [
     # Request id, metrics and the JSON log line of every request; answers /healthz, /readyz, /metrics.
     "apps.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Vietnamese unless the request asks for English (Accept-Language, or the pages' language cookie);
-    # early, so even the request guard's 400s speak the request's language.
-    "django.middleware.locale.LocaleMiddleware",
+    # The API: Vietnamese unless the request asks for English (Accept-Language). Pages: Vietnamese unless
+    # the person chose English (User.language, else the switcher's cookie; never Accept-Language).
+    # Early, so even the request guard's 400s speak the request's language.
+    "apps.common.i18n.LanguageMiddleware",
     "apps.common.request_guard.RequestTextGuardMiddleware",  # NUL / non-UTF-8 request text: a 400, not a 500
     "apps.common.outages.ServiceUnavailableMiddleware",  # database / Redis down: 503 + Retry-After, not a 500
     "apps.common.request_guard.RequestSizeGuardMiddleware",  # body over UPLOAD_MAX_REQUEST_BYTES: 413 up front
@@ -135,6 +136,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled .mo files are committed: nothing to build on install
+# The pages' language switcher (apps/common/views.py) remembers a choice in this cookie; no script reads it.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include("apps.dashboard.urls")),
     path("workbench/", include("apps.workbench.urls")),
     path("accounts/", include("apps.dashboard.account_urls")),
+    path("i18n/", include("apps.common.urls")),  # the pages' language switcher
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split view: Swagger UI's start-up script is a URL, not inline, so the CSP forbids inline scripts.

@@ -116,5 +116,14 @@ def membership_remove(*, user: User, agency: Agency) -> bool:
     return bool(deleted)
 
 
+def user_set_language(*, user: User, language: str) -> None:
+    """The language the user reads pages, e-mails and SMS in (the pages' switcher). Not a change of
+    rights: one column, tokens untouched."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
 def is_staff_role(role: str) -> bool:
     return role in STAFF_ROLES

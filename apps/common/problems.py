@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -290,7 +291,14 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
         return api_not_found(request)
     from django.views.defaults import page_not_found
 
-    return page_not_found(request, exception)
+    with _in_page_language(request):  # no view ran: the signed-in user's language is set here
+        return page_not_found(request, exception)
+
+
+def _in_page_language(request: HttpRequest):
+    from .i18n import page_language
+
+    return translation.override(page_language(request))
 
 
 def too_large_response(request: HttpRequest) -> HttpResponse:
@@ -308,7 +316,8 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
         return _json_problem(request, 400, "Bad request.")
     from django.views.defaults import bad_request
 
-    return bad_request(request, exception)
+    with _in_page_language(request):
+        return bad_request(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:

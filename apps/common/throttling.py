@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -220,10 +221,8 @@ def throttle_login_form(view: Callable[..., HttpResponse]) -> Callable[..., Http
         if request.method == "POST":
             wait = login_attempt_wait(request, request.POST.get("username"))
             if wait is not None:
-                response = HttpResponse(
-                    f"Too many sign-in attempts. Try again in {wait} seconds.\n", status=429,
-                    content_type="text/plain; charset=utf-8",
-                )
+                text = gettext("Too many sign-in attempts. Try again in %(seconds)s seconds.") % {"seconds": wait}
+                response = HttpResponse(text + "\n", status=429, content_type="text/plain; charset=utf-8")
                 response["Retry-After"] = str(wait)
                 return response
         return view(request, *args, **kwargs)

@@ -17,23 +17,28 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency, Tier
 from apps.catalog.models import Procedure
+from apps.common import formats
+from apps.common.labels import tier_label
 from apps.common.numbers import bounded_int
 from apps.dossiers.models import Dossier
 from apps.dossiers.selectors import overdue_filter
 from apps.stats.selectors import Scope, stats_breakdown, stats_query, stats_summary
 from onestop.errors import DomainError, ErrorCode
+from onestop.text import vietnamese_sort_key
 
 from .models import COUNT_INDICATORS, LOWER_IS_BETTER, Indicator, IndicatorTarget
 
 #: Who may open the dashboard: those who read statistics for a living (clerks use their queues).
 DASHBOARD_ROLES = (Role.STATISTICIAN, Role.SUPERVISOR, Role.LEADER, Role.ADMINISTRATOR)
-PERIOD_KINDS = {"month": "Tháng", "quarter": "Quý", "year": "Năm", "custom": "Tùy chọn"}
+PERIOD_KINDS = {"month": _("Tháng"), "quarter": _("Quý"), "year": _("Năm"), "custom": _("Tùy chọn")}
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the statistics API's bounds
 TREND_MONTHS = 12
 TOP_OVERDUE = 20
@@ -75,7 +80,7 @@ class Period:
 
 
 def period_label(first: date, last: date) -> str:
-    return f"{first:%d/%m/%Y} – {last:%d/%m/%Y}" if first != last else f"{first:%d/%m/%Y}"
+    return formats.period(first, last)
 
 
 def _add_months(day: date, months: int) -> date:
@@ -90,7 +95,7 @@ def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int
         return default
     value = bounded_int(str(raw), low=low, high=high)
     if value is None:
-        errors[name] = [f"Phải là số nguyên từ {low} đến {high}."]
+        errors[name] = [gettext("Phải là số nguyên từ %(low)s đến %(high)s.") % {"low": low, "high": high}]
         return default
     return value
 
@@ -100,10 +105,11 @@ def _day(params: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> 
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        errors[name] = ["Ngày không hợp lệ (YYYY-MM-DD)."]
+        errors[name] = [gettext("Ngày không hợp lệ (YYYY-MM-DD).")]
         return None
     if not FIRST_YEAR <= value.year < LAST_YEAR:
-        errors[name] = [f"Ngày phải trong khoảng {FIRST_YEAR}–{LAST_YEAR - 1}."]
+        errors[name] = [gettext("Ngày phải trong khoảng %(first)s–%(last)s.") % {"first": FIRST_YEAR,
+                                                                                  "last": LAST_YEAR - 1}]
         return None
     return value
 
@@ -119,7 +125,8 @@ def resolve_period(params: Mapping[str, str], today: date) -> tuple[dict[str, An
     errors: dict[str, list[str]] = {}
     kind = params.get("period") or "month"
     if kind not in PERIOD_KINDS:
-        raise DashboardQueryError({"period": [f"Chọn một trong: {', '.join(PERIOD_KINDS)}."]})
+        choose = gettext("Chọn một trong: %(kinds)s.") % {"kinds": ", ".join(PERIOD_KINDS)}
+        raise DashboardQueryError({"period": [choose]})
     year = _int(params, "year", today.year, FIRST_YEAR, LAST_YEAR - 1, errors)
     month = _int(params, "month", today.month, 1, 12, errors)
     quarter = _int(params, "quarter", (today.month - 1) // 3 + 1, 1, 4, errors)
@@ -137,7 +144,7 @@ def resolve_period(params: Mapping[str, str], today: date) -> tuple[dict[str, An
     else:
         first, last = _day(params, "start", errors), _day(params, "end", errors)
         if first and last and last < first:
-            errors["end"] = ["Ngày kết thúc phải sau ngày bắt đầu."]
+            errors["end"] = [gettext("Ngày kết thúc phải sau ngày bắt đầu.")]
         if errors:
             raise DashboardQueryError(errors)
         assert first is not None and last is not None
@@ -217,26 +224,25 @@ def _figure(summary: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _tile_detail(summary: dict[str, Any], key: str) -> str:
     """A line under the figure: what it is made of, in the words of the scoreboards."""
-    n = _number
+    n = formats.number
     if key == Indicator.RECEIVED:
-        return f"Trực tuyến {n(summary['online_received'])} · tồn kỳ trước {n(summary['carried_over'])}"
+        return gettext("Trực tuyến %(online)s · tồn kỳ trước %(carried)s") % {
+            "online": n(summary["online_received"]), "carried": n(summary["carried_over"])}
     if key == Indicator.OVERDUE_END:
-        return f"Đang giải quyết {n(summary['pending_end'])} hồ sơ"
+        return gettext("Đang giải quyết %(pending)s hồ sơ") % {"pending": n(summary["pending_end"])}
     if key == Indicator.LEVEL_3_4_PROVISION_RATE:
-        return (f"Mức 3: {n(summary['procedures_offered_level_3'])} · mức 4: "
-                f"{n(summary['procedures_offered_level_4'])} / {n(summary['procedures_offered'])} TTHC")
+        return gettext("Mức 3: %(level_3)s · mức 4: %(level_4)s / %(offered)s TTHC") % {
+            "level_3": n(summary["procedures_offered_level_3"]), "level_4": n(summary["procedures_offered_level_4"]),
+            "offered": n(summary["procedures_offered"])}
     if key == Indicator.ON_TIME_RATE_766:  # over the dossiers handled: resolved + pending at the end
         figure = summary[key]
-        return (f"{n(figure['numerator'])} / {n(figure['denominator'])} hồ sơ đã xử lý (giải quyết "
-                f"{n(summary['resolved'])} · đang giải quyết {n(summary['pending_end'])})")
+        return gettext("%(on_time)s / %(handled)s hồ sơ đã xử lý (giải quyết %(resolved)s · đang giải quyết "
+                       "%(pending)s)") % {"on_time": n(figure["numerator"]), "handled": n(figure["denominator"]),
+                                          "resolved": n(summary["resolved"]), "pending": n(summary["pending_end"])}
     if key == Indicator.PROCEDURES_WITH_ONLINE_DOSSIERS_RATE:
-        return f"{n(summary['procedures_with_online_dossiers'])} TTHC có hồ sơ trực tuyến"
+        return gettext("%(count)s TTHC có hồ sơ trực tuyến") % {"count": n(summary["procedures_with_online_dossiers"])}
     figure = summary[key]
     return f"{n(figure['numerator'])} / {n(figure['denominator'])}"
-
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 def _tiles(summary: dict[str, Any], previous: dict[str, Any], targets: dict[str, float]) -> list[dict[str, Any]]:
@@ -254,7 +260,7 @@ def _tiles(summary: dict[str, Any], previous: dict[str, Any], targets: dict[str,
             change = current["value"] - before["value"]
             change_good = None if change == 0 else (change > 0) != lower_is_better
         tiles.append({
-            "key": key, "label": indicator.label, "is_rate": indicator not in COUNT_INDICATORS,
+            "key": key, "label": gettext(indicator.label), "is_rate": indicator not in COUNT_INDICATORS,
             **current, "previous": before, "change": change, "change_good": change_good,
             "target": target, "target_met": met, "lower_is_better": lower_is_better,
             "detail": _tile_detail(summary, key),
@@ -264,35 +270,35 @@ def _tiles(summary: dict[str, Any], previous: dict[str, Any], targets: dict[str,
 
 #: The ranking's columns: every tile, with a header short enough for a table.
 RANKED = {
-    Indicator.RECEIVED: "Tiếp nhận",
-    Indicator.ONLINE_SHARE: "Trực tuyến",
-    Indicator.ONLINE_SHARE_OF_ONLINE_OFFERED: "Trực tuyến (TTHC mức 3, 4)",
-    Indicator.ON_TIME_RATE: "Đúng hạn",
-    Indicator.ON_TIME_RATE_766: "Đúng hạn (QĐ 766)",
-    Indicator.OVERDUE_END: "Quá hạn",
-    Indicator.LEVEL_3_4_PROVISION_RATE: "TTHC mức 3, 4",
-    Indicator.PROCEDURES_WITH_ONLINE_DOSSIERS_RATE: "TTHC có hồ sơ trực tuyến",
-    Indicator.ONLINE_PAYMENT_RATE: "Thanh toán trực tuyến",
-    Indicator.SATISFACTION_RATE: "Hài lòng",
+    Indicator.RECEIVED: pgettext_lazy("dossiers received", "Tiếp nhận"),
+    Indicator.ONLINE_SHARE: _("Trực tuyến"),
+    Indicator.ONLINE_SHARE_OF_ONLINE_OFFERED: _("Trực tuyến (TTHC mức 3, 4)"),
+    Indicator.ON_TIME_RATE: _("Đúng hạn"),
+    Indicator.ON_TIME_RATE_766: _("Đúng hạn (QĐ 766)"),
+    Indicator.OVERDUE_END: pgettext_lazy("overdue", "Quá hạn"),
+    Indicator.LEVEL_3_4_PROVISION_RATE: _("TTHC mức 3, 4"),
+    Indicator.PROCEDURES_WITH_ONLINE_DOSSIERS_RATE: _("TTHC có hồ sơ trực tuyến"),
+    Indicator.ONLINE_PAYMENT_RATE: _("Thanh toán trực tuyến"),
+    Indicator.SATISFACTION_RATE: _("Hài lòng"),
 }
 
 
 def _agency_ranking(scope: Scope, period: Period) -> list[dict[str, Any]]:
-    """The API's breakdown by agency (each agency's own figures), with names; busiest first."""
+    """The API's breakdown by agency (each agency's own figures), with names; busiest first, equals in
+    Vietnamese name order ("Đ" after "D", not after "Z" as bytes would have it)."""
     groups = stats_breakdown(scope, period.start, period.end, "agency")
     agencies = {a["code"]: a for a in Agency.objects.filter(code__in=[g["group"] for g in groups]).values(
         "code", "name", "tier")}
-    tiers = dict(Tier.choices)
     rows = []
     for group in groups:
         agency = agencies.get(group["group"], {"name": group["group"], "tier": ""})
         row = {"code": group["group"], "name": agency["name"], "tier": agency["tier"],
-               "tier_label": tiers.get(agency["tier"], "")}
+               "tier_label": tier_label(agency["tier"])}
         row["cells"] = [{"key": key.value, "value": _figure(group, key)["value"],
                          "is_rate": key not in COUNT_INDICATORS} for key in RANKED]
         row.update((cell["key"], cell["value"]) for cell in row["cells"])
         rows.append(row)
-    rows.sort(key=lambda r: (-r["received"], r["code"]))
+    rows.sort(key=lambda r: (-r["received"], vietnamese_sort_key(r["name"]), r["code"]))
     return rows
 
 
@@ -318,9 +324,8 @@ def overdue_procedures(scope: Scope, at: datetime, limit: int = TOP_OVERDUE) -> 
 
 
 def _scope_choices(user: User) -> list[dict[str, Any]]:
-    tiers = dict(Tier.choices)
     # The options list the tree in path order, indented by depth (non-breaking spaces survive HTML).
-    return [{"code": code, "name": name, "tier_label": tiers.get(tier, tier), "path": path,
+    return [{"code": code, "name": name, "tier_label": tier_label(tier) or tier, "path": path,
              "indented": "\u00a0\u00a0\u00a0" * max(0, path.count("/") - 2) + name}
             for code, name, tier, path in staff_agencies(user).order_by("path").values_list(
                 "code", "name", "tier", "path")]
@@ -335,7 +340,7 @@ def _monthly(scope: Scope, period: Period) -> tuple[date, list[dict[str, Any]]]:
 
 def _trend_points(months: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{
-        "month": f"{m['period_from']:%m/%Y}", "from": m["period_from"], "to": m["period_to"],
+        "month": formats.month(m["period_from"]), "from": m["period_from"], "to": m["period_to"],
         "received": m["received"], "online_share": m["online_share"]["value"],
         "on_time_rate": m["on_time_rate"]["value"], "on_time_rate_766": m["on_time_rate_766"]["value"],
     } for m in months]
@@ -392,9 +397,9 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
         period_query.pop("end", None)
     return {
         "form": {**form, "scope": root["code"] if root else "", "tier": filters.get("tier", ""),
-                 "level": filters.get("level", "")},
+                 "tier_label": tier_label(filters.get("tier", "")), "level": filters.get("level", "")},
         "today": today,
-        "period": {"kind": form["period"], "kind_label": PERIOD_KINDS[form["period"]], **period.as_dict()},
+        "period": {"kind": form["period"], "kind_label": str(PERIOD_KINDS[form["period"]]), **period.as_dict()},
         "previous": previous.as_dict(),
         "scope": {"code": root["code"] if root else "", "name": root["name"] if root else "",
                   "tier_label": root["tier_label"] if root else "", "breadcrumb": breadcrumb},
@@ -418,11 +423,11 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
         "overdue_day": today,
         "overdue_procedures": overdue_procedures(scope, overdue_at),
         "scope_choices": choices,
-        "tier_choices": list(Tier.choices),
+        "tier_choices": [(tier, tier_label(tier)) for tier in Tier.values],
         "level_choices": list(LEVELS),
-        "period_choices": list(PERIOD_KINDS.items()),
-        "ranking_columns": [{"key": k.value, "label": label} for k, label in RANKED.items()],
+        "period_choices": [(kind, str(label)) for kind, label in PERIOD_KINDS.items()],
+        "ranking_columns": [{"key": k.value, "label": str(label)} for k, label in RANKED.items()],
         "years": sorted({form["year"], *range(max(FIRST_YEAR, today.year - 10), today.year + 1)}, reverse=True),
-        "month_choices": list(range(1, 13)),
+        "month_choices": [(number, formats.month_name(number)) for number in range(1, 13)],
         "quarter_choices": [(1, "I"), (2, "II"), (3, "III"), (4, "IV")],
     }

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from apps.common.labels import status_label
 from apps.dossiers.models import Dossier, DossierPause
 from apps.dossiers.selectors import lookup_by_code
-from onestop.labels import masked_name, status_label
+from onestop.labels import masked_name
 from onestop.lifecycle import Status
 
 

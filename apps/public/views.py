@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -39,9 +40,9 @@ def lookup(request: HttpRequest) -> HttpResponse:
         id_number = _field(request.POST, "so_giay_to", ID_NUMBER_MAX)
         context["code"] = code
         if not code:
-            context["errors"]["ma"] = "Vui lòng nhập mã hồ sơ."
+            context["errors"]["ma"] = _("Vui lòng nhập mã hồ sơ.")
         if not id_number:
-            context["errors"]["so_giay_to"] = "Vui lòng nhập số giấy tờ tùy thân."
+            context["errors"]["so_giay_to"] = _("Vui lòng nhập số giấy tờ tùy thân.")
         if not context["errors"]:
             throttle = LookupThrottle()  # the same bucket as GET /api/v1/lookup/
             if not throttle.allow_request(request, None):

@@ -39,6 +39,7 @@ from onestop.indicators import (
     indicators,
     month_after,
 )
+from onestop.text import vietnamese_sort_key
 
 from .models import (
     ALL_AGENCIES,
@@ -431,7 +432,7 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
     labels = _labels(by, keys)
     provision = _group_provision(scope, start, end, by)
     result = []
-    for key in sorted(keys, key=lambda k: str(labels.get(k, k))):
+    for key in sorted(keys, key=lambda k: vietnamese_sort_key(str(labels.get(k, k)))):  # "Đ" between D and E
         offered, with_online = provision(key)
         counts = _without_internal(per_group.get(key, [_EMPTY])[0], internal.get((key, 0), 0), scope, by)
         counts = _at_end(counts, end, due_today, key)
@@ -482,7 +483,7 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
     keys = set(grouped) | breakdown_groups(scope, start, end, by)
     labels = _labels(by, keys)
     result = []
-    for key in sorted(keys, key=lambda k: str(labels.get(k, k))):
+    for key in sorted(keys, key=lambda k: vietnamese_sort_key(str(labels.get(k, k)))):  # "Đ" between D and E
         sub_scope = _narrow(scope, by, key)
         offered, with_online = _provision(sub_scope, start, end, fine=True) if sub_scope else ({}, {})
         counts = _period_counts(grouped.get(key, []), start, end, offered, with_online)

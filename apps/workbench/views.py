@@ -16,7 +16,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,7 +30,7 @@ from apps.audit.models import AuditAction
 from apps.audit.services import audit_dossier_read, audit_record
 from apps.catalog.models import Offering
 from apps.common.pagination import StableCursorPagination
-from apps.common.problems import flatten_errors
+from apps.common.problems import domain_error_detail, flatten_errors
 from apps.common.throttling import RegistrationThrottle
 from apps.documents.api.views import DossierFormPdfView
 from apps.documents.forms import Form
@@ -59,7 +60,6 @@ from .selectors import (
     transfer_targets,
 )
 
-WORKBENCH_LANGUAGE = "vi"
 #: Who works at the workbench; others (applicants, statisticians) are refused with a 403 page.
 WORKBENCH_ROLES = (Role.CLERK, Role.SPECIALIST, Role.LEADER)
 #: The queue's query parameters that are not filters.
@@ -69,18 +69,52 @@ CONFLICT_CODES = (ErrorCode.PRECONDITION_FAILED, ErrorCode.INVALID_TRANSITION, E
                   ErrorCode.CONFLICT)
 #: The document type a result file is stored under (as the API's multipart part of `resolve`).
 RESULT_FILE = "KQ"
+#: The fields the forms post, as the pages name them in their errors.
 FIELD_LABELS = {
-    "reason": "Lý do", "assignee": "Người xử lý", "document_types": "Giấy tờ cần bổ sung",
-    "items": "Nội dung cần bổ sung", "agency": "Cơ quan", "new_appointment": "Ngày hẹn trả mới",
-    "amount": "Số tiền", "method": "Hình thức", "reference": "Mã giao dịch", "result": "Kết quả",
-    "note": "Ghi chú", "version": "Phiên bản", "status": "Trạng thái", "channel": "Kênh",
-    "procedure": "Thủ tục", "due_within_days": "Sắp đến hạn", "received_from": "Tiếp nhận từ ngày",
-    "received_to": "Tiếp nhận đến ngày", "q": "Tìm kiếm", "cursor": "Trang", "page_size": "Số dòng mỗi trang",
-    "applicant.name": "Họ tên", "applicant.id_number": "Số giấy tờ", "applicant.phone": "Điện thoại",
-    "applicant.email": "Thư điện tử", "applicant.birth_date": "Ngày sinh", "applicant.address": "Địa chỉ",
-    "received_at": "Thời điểm tiếp nhận", "documents.KQ": "Tệp kết quả",
-    "level": "Mức độ hài lòng", "comment": "Ý kiến",
+    "reason": gettext_lazy("Lý do"),
+    "assignee": gettext_lazy("Người xử lý"),
+    "document_types": gettext_lazy("Giấy tờ cần bổ sung"),
+    "items": gettext_lazy("Nội dung cần bổ sung"),
+    "agency": gettext_lazy("Cơ quan"),
+    "new_appointment": gettext_lazy("Ngày hẹn trả mới"),
+    "amount": gettext_lazy("Số tiền"),
+    "method": gettext_lazy("Hình thức"),
+    "reference": gettext_lazy("Mã giao dịch"),
+    "result": gettext_lazy("Kết quả"),
+    "note": gettext_lazy("Ghi chú"),
+    "version": gettext_lazy("Phiên bản"),
+    "status": gettext_lazy("Trạng thái"),
+    "channel": gettext_lazy("Kênh"),
+    "procedure": gettext_lazy("Thủ tục"),
+    "due_within_days": gettext_lazy("Sắp đến hạn"),
+    "received_from": gettext_lazy("Tiếp nhận từ ngày"),
+    "received_to": gettext_lazy("Tiếp nhận đến ngày"),
+    "q": gettext_lazy("Tìm kiếm"),
+    "cursor": gettext_lazy("Trang"),
+    "page_size": gettext_lazy("Số dòng mỗi trang"),
+    "applicant.name": gettext_lazy("Họ tên"),
+    "applicant.id_number": gettext_lazy("Số giấy tờ"),
+    "applicant.phone": gettext_lazy("Điện thoại"),
+    "applicant.email": gettext_lazy("Thư điện tử"),
+    "applicant.birth_date": gettext_lazy("Ngày sinh"),
+    "applicant.address": gettext_lazy("Địa chỉ"),
+    "applicant.applicant_type": gettext_lazy("Loại người nộp"),
+    "received_at": gettext_lazy("Thời điểm tiếp nhận"),
+    "documents.KQ": gettext_lazy("Tệp kết quả"),
+    "level": gettext_lazy("Mức độ hài lòng"),
+    "comment": gettext_lazy("Ý kiến"),
+    "criteria": gettext_lazy("Đánh giá chi tiết"),
 }
+
+
+def choices_in_language(choices, context: str = "") -> list[tuple[str, str]]:
+    """A model's choices (labelled in Vietnamese, the official terms) in the page's language; `context`
+    tells the catalogue apart a word that means something else elsewhere ("Giải quyết": a result here)."""
+    return [(value, pgettext(context, label) if context else gettext(label)) for value, label in choices]
+
+
+def _field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field))
 
 
 def _error(request: HttpRequest, status: int, message: str, errors: list[tuple[str, str]] | None = None):
@@ -94,10 +128,7 @@ def workbench_view(view):
     @functools.wraps(view)
     @login_required
     def wrapped(request: HttpRequest, *args, **kwargs):
-        # Vietnamese until the workbench's texts have their English (locale/en): a page in one
-        # language, never Vietnamese text around English labels.
-        with translation.override(WORKBENCH_LANGUAGE):
-            return _workbench_page(view, request, *args, **kwargs)
+        return _workbench_page(view, request, *args, **kwargs)
 
     return wrapped
 
@@ -113,11 +144,11 @@ def _workbench_page(view, request: HttpRequest, *args, **kwargs):
 
 
 def _field_errors(detail: Any) -> list[tuple[str, str]]:
-    return [(FIELD_LABELS.get(e["field"], e["field"]), e["message"]) for e in flatten_errors(detail)]
+    return [(_field_label(e["field"]), e["message"]) for e in flatten_errors(detail)]
 
 
 def _domain_errors(exc: DomainError) -> list[tuple[str, str]]:
-    return [(FIELD_LABELS.get(exc.field or "", exc.field or ""), exc.detail)]
+    return [(_field_label(exc.field or ""), domain_error_detail(exc))]
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -170,7 +201,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _error(request, 400, _("Bộ lọc không hợp lệ."), _field_errors(exc.detail))
     except BadCursor:
-        return _error(request, 400, _("Bộ lọc không hợp lệ."), [(FIELD_LABELS["cursor"], _("Không hợp lệ."))])
+        return _error(request, 400, _("Bộ lọc không hợp lệ."), [(_field_label("cursor"), _("Không hợp lệ."))])
     rows = page.rows
     if request.GET.get("q", "").strip():  # a search for a person: audited as the API's search
         codes = [d.code for d in rows]
@@ -231,11 +262,12 @@ def _action_context(dossier, action: Action) -> dict[str, Any]:
     if action in (Action.REQUEST_SUPPLEMENT, Action.SUPPLEMENT):
         return {"document_types": list(dossier.procedure.document_types.order_by("position", "code"))}
     if action == Action.RESOLVE:
-        return {"results": ResultKind.choices}
+        return {"results": choices_in_language(ResultKind.choices, "dossier result")}
     if action == Action.RETURN:
-        return {"methods": [(v, label) for v, label in RETURN_METHODS if v != "online" or dossier.online_level >= 4]}
+        return {"methods": choices_in_language((v, label) for v, label in RETURN_METHODS
+                                               if v != "online" or dossier.online_level >= 4)}
     if action == Action.CONFIRM_PAYMENT:
-        return {"methods": PaymentMethod.choices}
+        return {"methods": choices_in_language(PaymentMethod.choices)}
     if action == Action.APOLOGISE:
         return {"min_appointment": timezone.localtime(dossier.appointment_at) if dossier.appointment_at else None}
     return {}
@@ -268,7 +300,8 @@ def _render_dossier(request: HttpRequest, dossier, *, status: int = 200, notice:
         "timeline": timeline,
         "documents": documents,
         "preview": preview,
-        "forms": [{"form": f, "event": e, "label": Form(f).label} for f, e in forms_available(dossier, events)],
+        "forms": [{"form": f, "event": e, "label": gettext(Form(f).label)}
+                  for f, e in forms_available(dossier, events)],
         "actions": [{"action": str(a), "label": action_label(a), "template": f"workbench/actions/{a}.html",
                      "open": str(a) == failed_action, **_action_context(dossier, a)} for a in allowed],
         "notice": notice,
@@ -276,6 +309,7 @@ def _render_dossier(request: HttpRequest, dossier, *, status: int = 200, notice:
         "failed_action": failed_action,
         "posted": posted or QueryDict(),
         "rating": rating,
+        "switch_next": reverse("workbench:dossier", args=[dossier.pk]),  # also after an action's POST
         # Offered where the service would take it: a clerk of the holding agency, a finished dossier not
         # yet rated, that its applicant does not rate online themselves (`kiosk_may_rate`).
         "kiosk": (rating is None and dossier.status in FINISHED and kiosk_may_rate(dossier)
@@ -370,7 +404,7 @@ def print_form(request: HttpRequest, pk: int, form: str) -> HttpResponse:
     event = request.GET.get("event", "")
     pdf_url = reverse("workbench:form-pdf", args=[dossier.pk, form]) + (f"?event={event}" if event.isdigit() else "")
     return render(request, "workbench/print.html", {
-        "dossier": dossier, "form_label": Form(form).label, "pdf_url": pdf_url,
+        "dossier": dossier, "form_label": gettext(Form(form).label), "pdf_url": pdf_url,
         "just_registered": request.GET.get("new") == "1",
     })
 
@@ -464,7 +498,8 @@ def kiosk(request: HttpRequest, pk: int) -> HttpResponse:
     if dossier is None:
         raise Http404
     context: dict[str, Any] = {
-        "dossier": dossier, "levels": Level.choices, "criteria": Criterion.choices, "errors": [],
+        "dossier": dossier, "levels": choices_in_language(Level.choices),
+        "criteria": choices_in_language(Criterion.choices), "errors": [],
         "posted": request.POST, "rating": Rating.objects.filter(dossier=dossier).first(),
     }
     if request.method == "GET" or context["rating"] is not None:

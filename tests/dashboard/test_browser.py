@@ -74,7 +74,7 @@ def log_in(driver, base: str, username: str, target: str = "/dashboard/") -> Non
     assert "/accounts/login/" in driver.current_url
     driver.find_element(By.ID, "id_username").send_keys(username)
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    driver.find_element(By.ID, "login-submit").click()  # not the language switcher's buttons
     wait(driver).until(lambda d: urlsplit(d.current_url).path == urlsplit(target).path)
 
 

@@ -180,6 +180,8 @@ MATRIX: dict[tuple[str, str], str] = {
     # the payment link and the gateway's return page (no gateway configured: nothing to open or verify)
     ("GET",  "/thanh-toan/<str:token>/"):                        "404 404 404 404 404 404 404 404 404 404 404",
     ("GET",  "/thanh-toan/ket-qua/"):                            "400 400 400 400 400 400 400 400 400 400 400",
+    # the pages' language switcher: a POST form (a GET changes nothing: 405 for everyone)
+    ("GET",  "/i18n/setlang/"):                                  "405 405 405 405 405 405 405 405 405 405 405",
 }
 # fmt: on
 
@@ -437,6 +439,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     ("GET", "/favicon.ico"): lambda w: _get("/favicon.ico"),
     ("GET", "/thanh-toan/<str:token>/"): lambda w: _get("/thanh-toan/matrix-token/"),
     ("GET", "/thanh-toan/ket-qua/"): lambda w: _get("/thanh-toan/ket-qua/?vnp_TxnRef=X&vnp_SecureHash=00"),
+    ("GET", "/i18n/setlang/"): lambda w: _get("/i18n/setlang/?language=en&next=/"),
 }
 
 

@@ -512,8 +512,8 @@ def test_transfer_apology_and_payment_through_the_forms(queue_data, transfer_tar
 
 
 def test_a_page_is_in_one_language_whatever_the_browser_asks(queue_data):
-    """The workbench's texts are Vietnamese only (no English catalogue yet): an English browser still
-    gets Vietnamese labels, never Vietnamese text around English ones."""
+    """A page follows the clerk's own language (Vietnamese unless they chose English), not the
+    browser's: an English browser still gets Vietnamese labels, never Vietnamese text around English ones."""
     client = browser_as("clerk_tuphap")
     page = text_of(client.get("/workbench/", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Chờ tiếp nhận" in page and "Awaiting" not in page and "Received" not in page

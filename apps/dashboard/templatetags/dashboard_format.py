@@ -1,26 +1,25 @@
-"""Vietnamese number formats for the dashboard (12.345 and 45,5 %), independent of locale setup."""
+"""The dashboard's figures in the page's language (12.345 and 45,5 % / 12,345 and 45.5%)."""
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
+
+from apps.common import formats
 
 register = template.Library()
-NONE = "–"
+NONE = formats.NONE
 
 
 @register.filter
 def num(value) -> str:
-    """12345 → "12.345"; None → "–"."""
-    if value is None or value == "":
-        return NONE
-    return f"{int(value):,}".replace(",", ".")
+    """12345 → "12.345" / "12,345"; None → "–"."""
+    return formats.number(value)
 
 
 @register.filter
 def pct(value, digits: int = 1) -> str:
-    """A fraction as a percentage: 0.4567 → "45,7 %"; None (nothing to divide) → "–"."""
-    if value is None or value == "":
-        return NONE
-    return f"{float(value) * 100:.{int(digits)}f}".replace(".", ",") + " %"
+    """A fraction as a percentage: 0.4567 → "45,7 %" / "45.7%"; None (nothing to divide) → "–"."""
+    return formats.percent(value, int(digits))
 
 
 @register.filter
@@ -30,21 +29,18 @@ def figure(value, is_rate: bool) -> str:
 
 @register.filter
 def points(change) -> str:
-    """A change of a rate in percentage points, signed: 0.023 → "+2,3 điểm %"."""
+    """A change of a rate in percentage points, signed: 0.023 → "+2,3 điểm %" / "+2.3 pp"."""
     if change is None:
         return ""
-    return f"{float(change) * 100:+.1f}".replace(".", ",") + " điểm %"
+    return gettext("%(change)s điểm %%") % {"change": formats.signed(float(change) * 100, 1)}
 
 
 @register.filter
 def signed(change) -> str:
-    """A change of a count, signed: 12 → "+12", -1234 → "−1.234"."""
+    """A change of a count, signed: 12 → "+12", -1234 → "−1.234" / "−1,234"."""
     if change is None:
         return ""
-    n = int(change)
-    if n == 0:
-        return "±0"
-    return ("+" if n > 0 else "−") + f"{abs(n):,}".replace(",", ".")
+    return formats.signed(int(change))
 
 
 @register.filter

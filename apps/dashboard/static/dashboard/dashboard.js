@@ -45,7 +45,7 @@
             if (x === "" || y === "") { return (x === "") - (y === ""); }
             order = parseFloat(x) - parseFloat(y);
           } else {
-            order = x.localeCompare(y, "vi");
+            order = x.localeCompare(y, "vi");  // names: Vietnamese order in either language
           }
           return descending ? -order : order;
         });
@@ -59,21 +59,24 @@
   var canvas = document.getElementById("trend-chart");
   if (!dataNode || !canvas || typeof window.Chart === "undefined") { return; }
   var data = JSON.parse(dataNode.textContent);
+  var text = data.text;  // the series' names and number marks, in the page's language
   function percent(value) { return value === null ? null : Math.round(value * 1000) / 10; }
+  function shown(value) { return String(value).replace(".", text.decimal_mark) + text.percent_sign; }
   var labels = data.trend.map(function (p) { return p.month; });
   var datasets = [
-    { label: "Tỷ lệ trực tuyến", data: data.trend.map(function (p) { return percent(p.online_share); }),
+    { label: text.online_share, data: data.trend.map(function (p) { return percent(p.online_share); }),
       borderColor: "#1f5fa8", backgroundColor: "#1f5fa8", tension: 0.2, spanGaps: true },
-    { label: "Tỷ lệ đúng hạn", data: data.trend.map(function (p) { return percent(p.on_time_rate); }),
+    { label: text.on_time_rate, data: data.trend.map(function (p) { return percent(p.on_time_rate); }),
       borderColor: "#17803d", backgroundColor: "#17803d", tension: 0.2, spanGaps: true }
   ];
-  [["online_share", "Chỉ tiêu trực tuyến", "#1f5fa8"], ["on_time_rate", "Chỉ tiêu đúng hạn", "#17803d"]].forEach(
-    function (t) {
-      var target = data.targets[t[0]];
-      if (target === undefined || target === null) { return; }
-      datasets.push({ label: t[1], data: labels.map(function () { return percent(target); }), borderColor: t[2],
-                      borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false });
-    });
+  var targets = [["online_share", text.online_share_target, "#1f5fa8"],
+                 ["on_time_rate", text.on_time_rate_target, "#17803d"]];
+  targets.forEach(function (t) {
+    var target = data.targets[t[0]];
+    if (target === undefined || target === null) { return; }
+    datasets.push({ label: t[1], data: labels.map(function () { return percent(target); }), borderColor: t[2],
+                    borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false });
+  });
   new window.Chart(canvas, {
     type: "line",
     data: { labels: labels, datasets: datasets },
@@ -81,11 +84,11 @@
       animation: false,
       maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
-      scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + " %"; } } } },
+      scales: { y: { min: 0, max: 100, ticks: { callback: shown } } },
       plugins: {
         legend: { position: "bottom", labels: { boxWidth: 14 } },
         tooltip: { callbacks: { label: function (c) {
-          return c.dataset.label + ": " + (c.parsed.y === null ? "–" : String(c.parsed.y).replace(".", ",") + " %");
+          return c.dataset.label + ": " + (c.parsed.y === null ? "–" : shown(c.parsed.y));
         } } }
       }
     }
