@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agencies.models import Tier
+from apps.catalog.models import ServiceClass
 from apps.common.exports import XLSX_TYPE, csv_response, flatten, xlsx_response
 
 from ..selectors import (
@@ -35,6 +36,12 @@ QUERY_PARAMETERS = [
     OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Local day after the period (exclusive)"),
     OpenApiParameter("procedure", OpenApiTypes.STR),
     OpenApiParameter("level", OpenApiTypes.INT, enum=[1, 2, 3, 4]),
+    OpenApiParameter(
+        "class", OpenApiTypes.STR, enum=[c.value for c in ServiceClass],
+        description="Decree 42/2022 service class the dossiers were offered at (full = toàn trình, partial = một "
+                    "phần, none): the dossier's offering class at intake, and the procedures whose best class in "
+                    "the scope is this one",
+    ),
     OpenApiParameter("tier", OpenApiTypes.STR, enum=[t.value for t in Tier]),
     OpenApiParameter(
         "include_predecessors", OpenApiTypes.BOOL,
@@ -61,7 +68,10 @@ class StatsSummaryView(StatsAPIView):
 
 
 @extend_schema(
-    tags=["statistics"], summary="The same indicators grouped by agency, tier, procedure, channel, level or time",
+    tags=["statistics"],
+    summary="The same indicators grouped by agency, tier, procedure, channel, level, service class or time",
+    description="Every group of the scope is listed, with zeros where nothing happened. Groups of tier, channel, "
+                "level and class also carry `group_label`, the official label in the request's language.",
     parameters=[*QUERY_PARAMETERS, OpenApiParameter("by", OpenApiTypes.STR, enum=list(GROUPINGS), required=True)],
     responses={200: OpenApiTypes.OBJECT},
 )
