@@ -58,8 +58,20 @@ class StatsAPIView(APIView):
     extra_problem_statuses = (404,)  # `scope` names no agency in the caller's scope (apps/common/schema.py)
 
 
+CLASS_FIGURES = (
+    "Beside the level figures, the Decree 42/2022 service-class figures. A dossier's class is its offering's at "
+    "intake (kept when the offering changes class later); a procedure's class in the scope is the best class any "
+    "of the scope's agencies offers it at (full > partial > none), as its level is the highest. "
+    "`procedures_offered_class_full` / `_partial`, and `class_full_provision_rate`, `class_partial_provision_rate`, "
+    "`class_full_partial_provision_rate` over `procedures_offered`; `received_class_full` / `_partial`; "
+    "`online_share_class_full` / `_partial`: dossiers of that class received online or through the portal over "
+    "dossiers of that class received; `online_share_of_class_full_partial`: the same over both classes; "
+    "`procedures_with_online_dossiers_class_full_partial` and its rates over the procedures offered at that class."
+)
+
+
 @extend_schema(tags=["statistics"], summary="Every indicator of DESIGN.md section 6 for a scope and period",
-               parameters=QUERY_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+               description=CLASS_FIGURES, parameters=QUERY_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
 class StatsSummaryView(StatsAPIView):
 
     def get(self, request):

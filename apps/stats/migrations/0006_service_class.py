@@ -78,21 +78,23 @@ def move_transferred_counters(apps) -> int:
     return moved
 
 
-def split_counters_by_class(apps, schema_editor):
+def split_counters_by_class(apps, schema_editor) -> int:
+    """Steps 1 to 3; returns how many counters step 2 moved."""
     StatRollup, StatDelta = apps.get_model("stats", "StatRollup"), apps.get_model("stats", "StatDelta")
     StatTransfer = apps.get_model("stats", "StatTransfer")
     if not (StatRollup.objects.exists() or StatDelta.objects.exists() or StatTransfer.objects.exists()):
-        return
+        return 0
     with schema_editor.connection.cursor() as cursor:
         for table in (StatRollup._meta.db_table, StatDelta._meta.db_table):
             cursor.execute(BY_OFFERING.format(table=table))
             cursor.execute(BY_PROCEDURE.format(table=table))
-    move_transferred_counters(apps)
+    moved = move_transferred_counters(apps)
     from apps.stats.services import stats_rebuild_coarse, stats_refill_transfers
 
     stats_refill_transfers()
     if StatRollup.objects.exists():
         stats_rebuild_coarse()
+    return moved
 
 
 def _class_field(**kwargs):
