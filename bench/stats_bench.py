@@ -821,7 +821,7 @@ def pick_district(args: argparse.Namespace) -> tuple[int, str, frozenset[int]]:
 
 CHECKED = ("received", "resolved_early", "resolved_on_time", "resolved_late", "rejected", "withdrawn",
            "rejected_at_intake", "withdrawn_before_reception", "submitted_online", "carried_over", "pending_end",
-           "overdue_end", "payments_confirmed")
+           "overdue_end", "payments_confirmed", "received_class_full", "received_class_partial")
 
 
 def _local(column: str) -> str:
@@ -855,6 +855,8 @@ def direct_counts(agency_ids: frozenset[int] | None, start: date, end: date) -> 
         open_at(e),
         f"{open_at(e)} AND {_local('due_at')} < {e}",
         inside("paid_at"),
+        f"{inside('received_at')} AND service_class = 'full'",
+        f"{inside('received_at')} AND service_class = 'partial'",
     ]
     columns = ",\n".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
     sql = f"SELECT {columns} FROM dossiers_dossier"
@@ -895,11 +897,13 @@ class Case:
     times: list[float] = field(default_factory=list)
     level: int | None = None  # the summary's level filter
     procedure: tuple[int, str] | None = None  # the summary's procedure filter: (id, code)
+    service_class: str | None = None  # the summary's Decree 42/2022 class filter
 
     @property
     def filter_label(self) -> str:
         parts = ([f"level {self.level}"] if self.level else []) + ([f"proc {self.procedure[1]}"]
                                                                     if self.procedure else [])
+        parts += [f"class {self.service_class}"] if self.service_class else []
         return " " + " ".join(parts) if parts else ""
 
 
@@ -908,7 +912,7 @@ def run_cases(cases: list[Case], repeat: int, budget: float, scale: str) -> bool
 
     for case in cases:
         scope = Scope(agency_ids=case.agency_ids, level=case.level,
-                      procedure_id=case.procedure[0] if case.procedure else None)
+                      procedure_id=case.procedure[0] if case.procedure else None, service_class=case.service_class)
         if case.kind == "summary":
             def fn(scope=scope, case=case):
                 return stats_summary(scope, case.start, case.end)
@@ -1195,6 +1199,10 @@ def main(argv: list[str] | None = None) -> int:
                       for f in ({"level": 3}, {"level": 4}, {"procedure": top})
                       for label, ids in (("province", None), (district, district_ids))
                       for period in (p3, p9)]
+        # Decree 42/2022 classes: the class column (partial splits level 3 and 4), and every class listed.
+        cases += [Case("summary", label, ids, *period, service_class="partial")
+                  for label, ids in (("province", None), (district, district_ids)) for period in (p3, p9)]
+        cases += [Case("breakdown/class", "province", None, *p9)]
         print(f"\ntimings: {args.repeat} calls per case after a warm-up (at most ~{args.case_budget:.0f} s per case); "
               f"province = Scope(agency_ids=None), {district} = {len(district_ids)} agencies")
         scale = f"{facts['dossiers'] / 1e6:.2f} M dossiers, {tail:,} uncompacted deltas"
