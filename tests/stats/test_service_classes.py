@@ -208,6 +208,7 @@ def test_rebuild_stats_repairs_a_counter_booked_under_another_class(demo, monkey
     row = next(r for r in StatRollup.objects.filter(metric=Metric.RECEIVED, service_class="full").order_by("id")
                if (r.agency_id, r.procedure_id, r.day, r.channel, r.level, "partial", r.metric, r.due_day) not in keys)
     StatRollup.objects.filter(pk=row.pk).update(service_class="partial")
+    stats_rebuild_coarse()  # as a compaction would have carried it into the coarse tables
     report = stats_rebuild()
     assert sorted((key[5], stored, recomputed) for key, stored, recomputed in report.differences) == [
         ("full", 0, row.n), ("partial", row.n, 0)]

@@ -266,7 +266,12 @@ def test_the_migration_fills_the_transfers_from_the_events(demo, monkeypatch):
     StatTransfer.objects.all().delete()
     migration = importlib.import_module("apps.stats.migrations.0005_stat_transfer")
     migration.refill_from_events(apps, None)
-    assert stored_transfers() == expected == recompute_transfers()
+
+    def classless(transfers: dict) -> dict:  # 0005 knew no service class: 0006 refills the rows with it
+        return {key[:6]: n for key, n in transfers.items()}  # (tests/stats/test_service_classes.py)
+
+    assert classless(stored_transfers()) == classless(expected) == classless(recompute_transfers())
+    assert expected == recompute_transfers()
 
 
 @pytest.mark.django_db
