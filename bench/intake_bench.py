@@ -384,11 +384,13 @@ UPSERT_COUNTER = (
     "ON CONFLICT (agency_id, day) DO UPDATE SET last_value = dossiers_codecounter.last_value + 1 "
     "RETURNING last_value"
 )
-DOSSIER_COLUMNS = """code, procedure_id, receiving_agency_id, agency_id, online_level, processing_days, channel, status,
-    version, applicant_id, applicant_type, applicant_name, applicant_id_number, applicant_phone, applicant_email,
+DOSSIER_COLUMNS = """code, procedure_id, receiving_agency_id, agency_id, online_level, service_class, processing_days,
+    channel, status, version, applicant_id, applicant_type, applicant_name, applicant_id_number, applicant_phone,
+    applicant_email,
     applicant_address, form_data, submitted_at, timeliness, rejected_at_intake, result, result_note,
     payment_method, updated_at"""
-DOSSIER_VALUES = """%(procedure)s, %(agency)s, %(agency)s, %(level)s, %(days)s, 'online', 'submitted', 1,
+DOSSIER_VALUES = """%(procedure)s, %(agency)s, %(agency)s, %(level)s, %(service_class)s, %(days)s, 'online',
+    'submitted', 1,
     %(applicant)s, 'citizen', %(name)s, %(id_number)s, '', '', '', %(form)s, %(now)s, '', false, '', '', '',
     %(now)s"""
 INSERT_DOSSIER = f"INSERT INTO dossiers_dossier ({DOSSIER_COLUMNS}) VALUES (%(code)s, {DOSSIER_VALUES}) RETURNING id"
@@ -398,8 +400,8 @@ INSERT_EVENT = f"INSERT INTO dossiers_dossierevent ({EVENT_COLUMNS}) VALUES (%(d
 OUTBOX_COLUMNS = "event_id, dossier_id, kind, payload, status, attempts, last_error, created_at"
 INSERT_OUTBOX = (f"INSERT INTO portal_outboxmessage ({OUTBOX_COLUMNS}) VALUES (%(event_id)s, %(dossier)s, "
                  "'DongBoHoSoMC', %(sync)s, 'pending', 0, '', %(now)s)")
-DELTA_COLUMNS = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
-DELTA_VALUES = "%(agency)s, %(procedure)s, %(day)s, 'online', %(level)s, 17, '1900-01-01', 1"
+DELTA_COLUMNS = "agency_id, procedure_id, day, channel, level, service_class, metric, due_day, n"
+DELTA_VALUES = "%(agency)s, %(procedure)s, %(day)s, 'online', %(level)s, %(service_class)s, 17, '1900-01-01', 1"
 INSERT_DELTA = f"INSERT INTO stats_statdelta ({DELTA_COLUMNS}) VALUES ({DELTA_VALUES})"
 DOCUMENT_COLUMNS = ("dossier_id, document_type, stage, file, original_name, content_type, size, sha256, "
                     "uploaded_by_id, uploaded_at")
@@ -436,7 +438,8 @@ def raw_catalogue(conn) -> list[dict]:
     rows = []
     for procedure, agency, _ in TARGETS:
         found = conn.execute(
-            "SELECT a.id, a.code, p.id, o.online_level, coalesce(o.processing_days, p.processing_days) "
+            "SELECT a.id, a.code, p.id, o.online_level, coalesce(o.processing_days, p.processing_days), "
+            "o.service_class "
             "FROM catalog_offering o JOIN agencies_agency a ON a.id = o.agency_id "
             "JOIN catalog_procedure p ON p.id = o.procedure_id WHERE a.code = %s AND p.code = %s",
             [agency, procedure],
@@ -444,7 +447,7 @@ def raw_catalogue(conn) -> list[dict]:
         if found is None:
             raise BenchError(f"offering {procedure} at {agency} missing from the demo catalogue")
         rows.append({"agency": found[0], "agency_code": found[1], "procedure": found[2], "procedure_code": procedure,
-                     "level": found[3], "days": found[4]})
+                     "level": found[3], "days": found[4], "service_class": found[5]})
     return rows
 
 
@@ -483,7 +486,8 @@ def run_raw(args: argparse.Namespace, count: int, concurrency: int, one_statemen
                 day = now.date()
                 values = {
                     "agency": offering["agency"], "procedure": offering["procedure"], "level": offering["level"],
-                    "days": offering["days"], "applicant": applicant, "name": "Nguyễn Thị Minh Khai",
+                    "service_class": offering["service_class"], "days": offering["days"], "applicant": applicant,
+                    "name": "Nguyễn Thị Minh Khai",
                     "id_number": "001190012345", "now": now, "day": day,
                     "prefix": f"{offering['agency_code']}-{day:%y%m%d}-",
                     "form": Jsonb({"so_ban": 1, "ghi_chu": "Nộp trực tuyến (benchmark)", "n": n}),
@@ -543,7 +547,8 @@ PGBENCH_SCRIPT = """WITH c AS (INSERT INTO dossiers_codecounter (agency_id, day,
   VALUES ({agency}, current_date, 1) ON CONFLICT (agency_id, day)
   DO UPDATE SET last_value = dossiers_codecounter.last_value + 1 RETURNING last_value),
 d AS (INSERT INTO dossiers_dossier ({dossier_columns}) SELECT 'PGB{agency}-' || to_char(current_date, 'YYMMDD') || '-'
-  || lpad(last_value::text, 4, '0'), {procedure}, {agency}, {agency}, {level}, {days}, 'online', 'submitted', 1,
+  || lpad(last_value::text, 4, '0'), {procedure}, {agency}, {agency}, {level}, '{service_class}', {days}, 'online',
+  'submitted', 1,
   {applicant}, 'citizen', 'Nguyễn Thị Minh Khai', '001190012345', '', '', '', '{{"n": 1}}', now(), '', false, '',
   '', '', now() FROM c RETURNING id),
 e AS (INSERT INTO dossiers_dossierevent ({event_columns}) SELECT id, 'submit', '', 'submitted', {applicant},
@@ -566,7 +571,8 @@ def run_pgbench(args: argparse.Namespace, concurrency: int, seconds: int, work: 
         path = work / f"pgbench-{k}.sql"
         path.write_text(PGBENCH_SCRIPT.format(
             agency=offering["agency"], procedure=offering["procedure"], level=offering["level"],
-            days=offering["days"], applicant=applicant, dossier_columns=DOSSIER_COLUMNS.replace("\n", " "),
+            service_class=offering["service_class"], days=offering["days"], applicant=applicant,
+            dossier_columns=DOSSIER_COLUMNS.replace("\n", " "),
             event_columns=EVENT_COLUMNS, outbox_columns=OUTBOX_COLUMNS), encoding="utf-8")
         scripts += ["-f", str(path)]
     done = subprocess.run(

@@ -75,7 +75,8 @@ def generate(events: int, per_dossier: int, seed: int) -> int:
         dossiers.append(Dossier(
             code=f"{offering.agency.code}-250301-{i:06d}", procedure=offering.procedure,
             receiving_agency=offering.agency, agency=offering.agency, online_level=offering.online_level,
-            processing_days=offering.effective_processing_days, channel="counter", status="in_progress",
+            service_class=offering.service_class, processing_days=offering.effective_processing_days, channel="counter",
+            status="in_progress",
             applicant_type="citizen", applicant_name=f"Nguyễn Văn {i}", applicant_id_number=f"001{i:09d}",
             submitted_at=now, received_at=now, due_at=now + timedelta(days=10), appointment_at=now + timedelta(days=10),
         ))

@@ -97,7 +97,8 @@ OBJECTS = ("quyền sử dụng đất", "hộ kinh doanh", "khai sinh", "giấy
            "cư trú", "giấy phép lao động", "thành lập trường mầm non", "hoạt động khoáng sản")
 
 COPY_COLUMNS = (
-    "id, code, procedure_id, receiving_agency_id, agency_id, online_level, processing_days, channel, status, "
+    "id, code, procedure_id, receiving_agency_id, agency_id, online_level, service_class, processing_days, channel, "
+    "status, "
     "version, applicant_type, applicant_name, applicant_id_number, applicant_birth_date, applicant_phone, "
     "applicant_email, applicant_address, form_data, submitted_at, received_at, due_at, appointment_at, "
     "resolved_at, returned_at, closed_at, timeliness, rejected_at_intake, result, result_note, fee_amount, "
@@ -227,6 +228,16 @@ def service_class_of(level: int) -> str:
     data; here level 4 ~ full, level 3 ~ partial, as the decree's rough equivalence)."""
     return {4: "full", 3: "partial"}.get(level, "none")
 
+
+def offering_class(agency_id: int, procedure_id: int, level: int) -> str:
+    """An offering's class: its level's (service_class_of), except one level-4 offering in eight
+    that is only partly online (payment or result in person), as real catalogues have; so the
+    counters' class splits a level and the class dimension costs what it would. Deterministic (no
+    draw from the generator: the rest of the data set stays the same)."""
+    if level == 4 and (agency_id * 31 + procedure_id) % 8 == 0:
+        return "partial"
+    return service_class_of(level)
+
 def build_catalogue(conn, rng: random.Random) -> Catalogue:
     # Agencies: id, code, name, tier, path, parent.
     agencies: list[dict[str, Any]] = []
@@ -331,7 +342,7 @@ def build_catalogue(conn, rng: random.Random) -> Catalogue:
                       "updated_at) FROM STDIN") as copy:
             for a in agencies:
                 for p_id, lvl, *_ in a["offers"]:
-                    copy.write_row((a["id"], p_id, lvl, service_class_of(lvl), True, "now"))
+                    copy.write_row((a["id"], p_id, lvl, offering_class(a["id"], p_id, lvl), True, "now"))
                     offerings += 1
         for table in ("agencies_agency", "catalog_field", "catalog_procedure"):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -383,8 +394,9 @@ def _dossier_chunks(spec: dict[str, Any], rows_per_chunk: int = 4000) -> Iterato
             for o in chosen:
                 otot += o[4]
                 ocum.append(otot)
-            rendered = [(str(o[0]), o[1], str(o[1]), o[2], f"{o[2]}.00", o[3], str(o[3]) if o[3] else "\\N")
-                        for o in chosen]
+            # The level column is rendered with the class column after it (COPY_COLUMNS).
+            rendered = [(str(o[0]), o[1], f"{o[1]}\t{offering_class(int(aid), o[0], o[1])}", o[2], f"{o[2]}.00",
+                         o[3], str(o[3]) if o[3] else "\\N") for o in chosen]
             share = sum(o[4] for o in chosen) / sum(o[4] for o in offers)
             total += weight * share
             cum.append(total)
@@ -578,7 +590,7 @@ def counter_select(where: str) -> str:
     after_reception = "CASE WHEN d.received_at IS NOT NULL THEN d.closed_at END"
     return f"""
         SELECT d.agency_id, d.procedure_id, (e.ts AT TIME ZONE '{TZ}')::date AS day, d.channel,
-               d.online_level AS level, e.metric::smallint AS metric,
+               d.online_level AS level, d.service_class, e.metric::smallint AS metric,
                COALESCE((e.due AT TIME ZONE '{TZ}')::date, DATE '{NO_DUE_DAY}') AS due_day, e.n
         FROM dossiers_dossier d CROSS JOIN LATERAL (VALUES
             (CASE WHEN d.channel IN ('online', 'portal') THEN d.submitted_at END, {M.SUBMITTED:d},
@@ -597,7 +609,7 @@ def counter_select(where: str) -> str:
     """
 
 
-COUNTER_COLUMNS = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
+COUNTER_COLUMNS = "agency_id, procedure_id, day, channel, level, service_class, metric, due_day, n"
 COARSE_TABLES = ("stats_statagencyday", "stats_statagencymonth", "stats_statagencydaydue", "stats_statbalance",
                  "stats_statonlineprocedureday", "stats_statonlineproceduremonth", "stats_statproceduremonth",
                  "stats_statprocedurebalance")
@@ -613,8 +625,8 @@ def fill_counters(args: argparse.Namespace, parts: int) -> None:
             conn.execute("SET synchronous_commit = off")
             where = f"e.ts < TIMESTAMPTZ '{DELTA_TAIL_FROM}' AND d.agency_id % {parts} = {part}"
             conn.execute(f"INSERT INTO stats_statrollup ({COUNTER_COLUMNS}) SELECT agency_id, procedure_id, day, "
-                         f"channel, level, metric, due_day, SUM(n) FROM ({counter_select(where)}) c "
-                         f"GROUP BY 1, 2, 3, 4, 5, 6, 7")
+                         f"channel, level, service_class, metric, due_day, SUM(n) FROM ({counter_select(where)}) c "
+                         f"GROUP BY 1, 2, 3, 4, 5, 6, 7, 8")
 
     with ThreadPoolExecutor(max_workers=parts) as pool:
         list(pool.map(rollup, range(parts)))
@@ -809,7 +821,7 @@ def pick_district(args: argparse.Namespace) -> tuple[int, str, frozenset[int]]:
 
 CHECKED = ("received", "resolved_early", "resolved_on_time", "resolved_late", "rejected", "withdrawn",
            "rejected_at_intake", "withdrawn_before_reception", "submitted_online", "carried_over", "pending_end",
-           "overdue_end", "payments_confirmed")
+           "overdue_end", "payments_confirmed", "received_class_full", "received_class_partial")
 
 
 def _local(column: str) -> str:
@@ -843,6 +855,8 @@ def direct_counts(agency_ids: frozenset[int] | None, start: date, end: date) -> 
         open_at(e),
         f"{open_at(e)} AND {_local('due_at')} < {e}",
         inside("paid_at"),
+        f"{inside('received_at')} AND service_class = 'full'",
+        f"{inside('received_at')} AND service_class = 'partial'",
     ]
     columns = ",\n".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
     sql = f"SELECT {columns} FROM dossiers_dossier"
@@ -883,11 +897,13 @@ class Case:
     times: list[float] = field(default_factory=list)
     level: int | None = None  # the summary's level filter
     procedure: tuple[int, str] | None = None  # the summary's procedure filter: (id, code)
+    service_class: str | None = None  # the summary's Decree 42/2022 class filter
 
     @property
     def filter_label(self) -> str:
         parts = ([f"level {self.level}"] if self.level else []) + ([f"proc {self.procedure[1]}"]
                                                                     if self.procedure else [])
+        parts += [f"class {self.service_class}"] if self.service_class else []
         return " " + " ".join(parts) if parts else ""
 
 
@@ -896,7 +912,7 @@ def run_cases(cases: list[Case], repeat: int, budget: float, scale: str) -> bool
 
     for case in cases:
         scope = Scope(agency_ids=case.agency_ids, level=case.level,
-                      procedure_id=case.procedure[0] if case.procedure else None)
+                      procedure_id=case.procedure[0] if case.procedure else None, service_class=case.service_class)
         if case.kind == "summary":
             def fn(scope=scope, case=case):
                 return stats_summary(scope, case.start, case.end)
@@ -1183,6 +1199,10 @@ def main(argv: list[str] | None = None) -> int:
                       for f in ({"level": 3}, {"level": 4}, {"procedure": top})
                       for label, ids in (("province", None), (district, district_ids))
                       for period in (p3, p9)]
+        # Decree 42/2022 classes: the class column (partial splits level 3 and 4), and every class listed.
+        cases += [Case("summary", label, ids, *period, service_class="partial")
+                  for label, ids in (("province", None), (district, district_ids)) for period in (p3, p9)]
+        cases += [Case("breakdown/class", "province", None, *p9)]
         print(f"\ntimings: {args.repeat} calls per case after a warm-up (at most ~{args.case_budget:.0f} s per case); "
               f"province = Scope(agency_ids=None), {district} = {len(district_ids)} agencies")
         scale = f"{facts['dossiers'] / 1e6:.2f} M dossiers, {tail:,} uncompacted deltas"

@@ -1,7 +1,7 @@
 """Statistics: the counters each dossier event adds, and the indicators computed from them.
 
 DESIGN.md section 6, to the letter. Counters are signed deltas keyed by (agency, procedure, local
-day, channel, online level, metric[, due day]); summing them over any scope and period gives the
+day, channel, online level, service class, metric[, due day]); summing them over any scope and period gives the
 indicators. Balances ("pending at T") are sums over every day before T, so they need no snapshot.
 
 Attribution: every counter goes to the agency that held the dossier when the event happened
@@ -10,15 +10,22 @@ other), so statistics of a past period do not change when a dossier moves later.
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .lifecycle import CLOCK_RUNNING, Action, Status
 from .lifecycle import ONLINE_CHANNELS as ONLINE_CHANNELS  # re-exported; stated once, in lifecycle
 
 NO_DUE_DAY = date(1900, 1, 1)  # the due-day key of counters that have none
+
+# Decree 42/2022/NĐ-CP service classes: every step online (toàn trình), some steps in person (một
+# phần), no online service (information and forms only). Full and partial are the online services.
+CLASS_FULL, CLASS_PARTIAL, CLASS_NONE = "full", "partial", "none"
+SERVICE_CLASSES = (CLASS_FULL, CLASS_PARTIAL, CLASS_NONE)
+ONLINE_CLASSES = (CLASS_FULL, CLASS_PARTIAL)
 
 
 class Metric(IntEnum):
@@ -163,6 +170,44 @@ class PeriodCounts:
     overdue_end: int  # pending at min(`to`, now), clock running, due before it (selectors.overdue_cutoff)
     offered: dict[int, int]  # procedures offered by the scope, by (max) level
     offered_with_online: dict[int, int]  # level-3/4 offered procedures with >= 1 online dossier received
+    # By Decree 42/2022 class: dossiers received (of the class their offering had at intake), those
+    # received online; procedures offered by the scope, by (best) class; full/partial ones of them
+    # with >= 1 online dossier received.
+    received_by_class: dict[str, int]
+    online_received_by_class: dict[str, int]
+    offered_by_class: dict[str, int]
+    offered_with_online_by_class: dict[str, int]
+
+
+class Offered(NamedTuple):
+    """How a scope offers a procedure: the highest online level and the best class any of its
+    agencies offers it at (active offerings)."""
+
+    level: int
+    service_class: str
+
+
+CLASS_RANK = {CLASS_NONE: 0, CLASS_PARTIAL: 1, CLASS_FULL: 2}  # "best class": full > partial > none
+
+
+def provision(offered: Mapping[Any, Offered], online: Collection[Any]) -> dict[str, dict]:
+    """PeriodCounts' provision fields from the procedures a scope offers and the procedures that
+    received >= 1 online dossier in the period: by level (with online: levels 3 and 4) and by
+    class (with online: full and partial)."""
+    by_level: dict[int, int] = {}
+    with_online: dict[int, int] = {}
+    by_class: dict[str, int] = {}
+    with_online_by_class: dict[str, int] = {}
+    for procedure, (level, service_class) in offered.items():
+        by_level[level] = by_level.get(level, 0) + 1
+        by_class[service_class] = by_class.get(service_class, 0) + 1
+        if procedure in online:
+            if level >= 3:
+                with_online[level] = with_online.get(level, 0) + 1
+            if service_class in ONLINE_CLASSES:
+                with_online_by_class[service_class] = with_online_by_class.get(service_class, 0) + 1
+    return {"offered": by_level, "offered_with_online": with_online, "offered_by_class": by_class,
+            "offered_with_online_by_class": with_online_by_class}
 
 
 def indicators(c: PeriodCounts) -> dict[str, Any]:
@@ -218,6 +263,7 @@ def indicators(c: PeriodCounts) -> dict[str, Any]:
         "procedures_with_online_dossiers_rate": ratio(w3 + w4, l3 + l4),
         "procedures_with_online_dossiers_level_3_rate": ratio(w3, l3),
         "procedures_with_online_dossiers_level_4_rate": ratio(w4, l4),
+        **class_indicators(c, offered_total),
         "payments_confirmed": p(Metric.PAYMENT_CONFIRMED, 0),
         "online_payment_rate": ratio(p(Metric.PAYMENT_ONLINE, 0), p(Metric.PAYMENT_CONFIRMED, 0)),
         "ratings": ratings,
@@ -225,4 +271,33 @@ def indicators(c: PeriodCounts) -> dict[str, Any]:
         "ratings_satisfied": satisfied,
         "ratings_dissatisfied": p(Metric.RATING_DISSATISFIED, 0),
         "satisfaction_rate": ratio(very + satisfied, ratings),
+    }
+
+
+def class_indicators(c: PeriodCounts, offered_total: int) -> dict[str, Any]:
+    """The Decree 42/2022 figures beside the level ones: provision by class (procedures offered
+    whose best class in the scope is full / partial, over every procedure offered), the online
+    share of the dossiers received of each class (a dossier's class is its offering's at intake),
+    and the full/partial procedures with online dossiers."""
+    full, partial = c.offered_by_class.get(CLASS_FULL, 0), c.offered_by_class.get(CLASS_PARTIAL, 0)
+    w_full = c.offered_with_online_by_class.get(CLASS_FULL, 0)
+    w_partial = c.offered_with_online_by_class.get(CLASS_PARTIAL, 0)
+    received, online = c.received_by_class.get, c.online_received_by_class.get
+    online_classes_received = sum(received(k, 0) for k in ONLINE_CLASSES)
+    online_classes_online = sum(online(k, 0) for k in ONLINE_CLASSES)
+    return {
+        "procedures_offered_class_full": full,
+        "procedures_offered_class_partial": partial,
+        "class_full_partial_provision_rate": ratio(full + partial, offered_total),
+        "class_full_provision_rate": ratio(full, offered_total),
+        "class_partial_provision_rate": ratio(partial, offered_total),
+        "received_class_full": received(CLASS_FULL, 0),
+        "received_class_partial": received(CLASS_PARTIAL, 0),
+        "online_share_class_full": ratio(online(CLASS_FULL, 0), received(CLASS_FULL, 0)),
+        "online_share_class_partial": ratio(online(CLASS_PARTIAL, 0), received(CLASS_PARTIAL, 0)),
+        "online_share_of_class_full_partial": ratio(online_classes_online, online_classes_received),
+        "procedures_with_online_dossiers_class_full_partial": w_full + w_partial,
+        "procedures_with_online_dossiers_class_full_partial_rate": ratio(w_full + w_partial, full + partial),
+        "procedures_with_online_dossiers_class_full_rate": ratio(w_full, full),
+        "procedures_with_online_dossiers_class_partial_rate": ratio(w_partial, partial),
     }

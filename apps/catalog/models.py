@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from onestop.indicators import SERVICE_CLASSES
+
 
 class OnlineLevel(models.IntegerChoices):
     INFO = 1, "Mức độ 1"
@@ -19,6 +21,9 @@ class ServiceClass(models.TextChoices):
     FULL = "full", "Toàn trình"
     PARTIAL = "partial", "Một phần"
     NONE = "none", "Không (thông tin, biểu mẫu)"
+
+
+assert set(ServiceClass.values) == set(SERVICE_CLASSES)  # the statistics' classes (onestop.indicators)
 
 
 class Field(models.Model):

@@ -1,9 +1,12 @@
 """Catalogue reads: public lists and the offering lookups intake needs."""
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from typing import Any
+
+from django.db.models import Case, IntegerField, Max, Prefetch, QuerySet, Value, When
 
 from apps.common.search import search_folded
+from onestop.indicators import CLASS_RANK, Offered
 
 from .models import DocumentType, Field, Offering, Procedure
 
@@ -70,29 +73,27 @@ def offering_for_intake(agency_code: str, procedure_code: str) -> Offering | Non
     return offering
 
 
-_levels_cache: dict[tuple, tuple[float, dict[int, int]]] = {}
+_offered_cache: dict[tuple, tuple[float, Any]] = {}
 
 
-def _cached_levels(key: tuple, compute):
-    """Statistics ask for offered levels on every request; the catalogue changes rarely, so the
+def _cached_offered(key: tuple, compute):
+    """Statistics ask what a scope offers on every request; the catalogue changes rarely, so the
     answers are cached like the intake offerings (same lifetime, same reset)."""
     import time
 
     now = time.monotonic()
-    hit = _levels_cache.get(key)
+    hit = _offered_cache.get(key)
     if hit is not None and now - hit[0] < CATALOG_CACHE_SECONDS:
         return hit[1]
     value = compute()
-    if len(_levels_cache) > 10_000:
-        _levels_cache.clear()
-    _levels_cache[key] = (now, value)
+    if len(_offered_cache) > 10_000:
+        _offered_cache.clear()
+    _offered_cache[key] = (now, value)
     return value
 
 
-def _active_offering_levels(agency_ids: frozenset[int] | None, procedure_id: int | None, tier: str | None,
-                            *group: str):
-    from django.db.models import Max
-
+def _active_offerings(agency_ids: frozenset[int] | None, procedure_id: int | None, tier: str | None, *group: str):
+    """(*group, highest level, best class rank) over the active offerings, grouped by `group`."""
     offerings = Offering.objects.filter(is_active=True, procedure__is_active=True, agency__is_active=True)
     if agency_ids is not None:
         offerings = offerings.filter(agency_id__in=agency_ids)
@@ -100,33 +101,39 @@ def _active_offering_levels(agency_ids: frozenset[int] | None, procedure_id: int
         offerings = offerings.filter(procedure_id=procedure_id)
     if tier is not None:
         offerings = offerings.filter(agency__tier=tier)
-    return offerings.values(*group).annotate(level=Max("online_level")).values_list(*group, "level")
+    rank = Case(*(When(service_class=c, then=Value(r)) for c, r in CLASS_RANK.items()), output_field=IntegerField())
+    return offerings.values(*group).annotate(level=Max("online_level"), rank=Max(rank)).values_list(
+        *group, "level", "rank")
 
 
-def offered_levels(
+_CLASS_OF_RANK = {rank: service_class for service_class, rank in CLASS_RANK.items()}
+
+
+def offered_procedures(
     *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
-) -> dict[int, int]:
-    """Procedure id → the highest level any agency of the set offers it at (active offerings). Cached:
-    callers must not change the dict."""
-    return _cached_levels(("procedure", agency_ids, procedure_id, tier), lambda: dict(
-        _active_offering_levels(agency_ids, procedure_id, tier, "procedure_id")))
+) -> dict[int, Offered]:
+    """Procedure id → the highest level and the best class (full > partial > none) any agency of the
+    set offers it at (active offerings). Cached: callers must not change the dict."""
+    return _cached_offered(("procedure", agency_ids, procedure_id, tier), lambda: {
+        procedure: Offered(level, _CLASS_OF_RANK[rank])
+        for procedure, level, rank in _active_offerings(agency_ids, procedure_id, tier, "procedure_id")})
 
 
-def offered_levels_by_agency(
+def offered_procedures_by_agency(
     *, agency_ids: frozenset[int] | None, procedure_id: int | None = None, tier: str | None = None
-) -> dict[int, dict[int, int]]:
-    """Agency id → (procedure id → the level that agency offers it at). Cached: do not change it."""
+) -> dict[int, dict[int, Offered]]:
+    """Agency id → (procedure id → the level and class that agency offers it at). Cached: do not change it."""
 
-    def compute() -> dict[int, dict[int, int]]:
-        out: dict[int, dict[int, int]] = {}
-        for agency_id, procedure_id_, level in _active_offering_levels(agency_ids, procedure_id, tier, "agency_id",
-                                                                       "procedure_id"):
-            out.setdefault(agency_id, {})[procedure_id_] = level
+    def compute() -> dict[int, dict[int, Offered]]:
+        out: dict[int, dict[int, Offered]] = {}
+        for agency_id, procedure_id_, level, rank in _active_offerings(agency_ids, procedure_id, tier, "agency_id",
+                                                                      "procedure_id"):
+            out.setdefault(agency_id, {})[procedure_id_] = Offered(level, _CLASS_OF_RANK[rank])
         return out
 
-    return _cached_levels(("agency", agency_ids, procedure_id, tier), compute)
+    return _cached_offered(("agency", agency_ids, procedure_id, tier), compute)
 
 
 def forget_catalog_cache() -> None:
     _offering_cache.clear()
-    _levels_cache.clear()
+    _offered_cache.clear()

@@ -26,12 +26,13 @@ from apps.accounts.selectors import staff_agencies
 from apps.agencies.models import Agency, Tier
 from apps.catalog.models import Procedure
 from apps.common import formats
-from apps.common.labels import tier_label
+from apps.common.labels import service_class_label, tier_label
 from apps.common.numbers import bounded_int
 from apps.dossiers.models import Dossier
 from apps.dossiers.selectors import overdue_filter
 from apps.stats.selectors import Scope, stats_breakdown, stats_query, stats_summary
 from onestop.errors import DomainError, ErrorCode
+from onestop.indicators import CLASS_FULL, CLASS_PARTIAL
 from onestop.text import vietnamese_sort_key
 
 from .models import COUNT_INDICATORS, LOWER_IS_BETTER, Indicator, IndicatorTarget
@@ -268,6 +269,25 @@ def _tiles(summary: dict[str, Any], previous: dict[str, Any], targets: dict[str,
     return tiles
 
 
+#: The Decree 42/2022 tiles beside the level ones: (key, API key of the share of procedures offered,
+#: API key of the online share of dossiers received). "full_partial" is both online classes together.
+CLASS_TILES = (
+    (CLASS_FULL, "class_full_provision_rate", "online_share_class_full"),
+    (CLASS_PARTIAL, "class_partial_provision_rate", "online_share_class_partial"),
+    ("full_partial", "class_full_partial_provision_rate", "online_share_of_class_full_partial"),
+)
+
+
+def _class_tiles(summary: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per Decree 42/2022 class (and both online classes together): the share of the procedures
+    offered at it and the online share of its dossiers received, now and in the previous period."""
+    return [{
+        "key": key, "label": service_class_label(key),
+        "provision": _figure(summary, provision), "provision_previous": previous[provision]["value"],
+        "online_share": _figure(summary, online), "online_share_previous": previous[online]["value"],
+    } for key, provision, online in CLASS_TILES]
+
+
 #: The ranking's columns: every tile, with a header short enough for a table.
 RANKED = {
     Indicator.RECEIVED: pgettext_lazy("dossiers received", "Tiếp nhận"),
@@ -313,6 +333,8 @@ def overdue_procedures(scope: Scope, at: datetime, limit: int = TOP_OVERDUE) -> 
         dossiers = dossiers.filter(agency_id__in=Agency.objects.filter(tier=scope.tier).values("pk"))
     if scope.level is not None:
         dossiers = dossiers.filter(online_level=scope.level)
+    if scope.service_class is not None:
+        dossiers = dossiers.filter(service_class=scope.service_class)
     if scope.procedure_id is not None:
         dossiers = dossiers.filter(procedure_id=scope.procedure_id)
     counts = list(dossiers.values("procedure_id").annotate(overdue=Count("procedure_id"))
@@ -415,6 +437,7 @@ def dashboard_page_data(user: User, params: Mapping[str, str], today: date | Non
         "summary": summary,
         "previous_summary": summary_before,
         "tiles": _tiles(summary, summary_before, targets),
+        "class_tiles": _class_tiles(summary, summary_before),
         "targets": targets,
         "trend": _trend_points(months),
         "trend_from": trend_start,

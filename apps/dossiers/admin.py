@@ -76,7 +76,7 @@ class DossierPauseInline(_ReadOnlyInline):
 class DossierAdmin(AdministratorsReadOnlyAdmin):
     list_display = ("code", "status", "channel", "procedure_code", "agency_code", "applicant_name", "received_at",
                     "due_at", "timeliness")
-    list_filter = ("status", "channel", "online_level", "timeliness", "rejected_at_intake")
+    list_filter = ("status", "channel", "online_level", "service_class", "timeliness", "rejected_at_intake")
     search_fields = ("=code", "=applicant_id_number", "applicant_name", "=agency__code", "=procedure__code")
     list_select_related = ("procedure", "agency")
     ordering = ("-id",)

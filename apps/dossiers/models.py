@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.models import ApplicantType
+from apps.catalog.models import ServiceClass
 from apps.common.search import Fold
 from onestop.calendar import Timeliness
 from onestop.lifecycle import CLOCK_RUNNING, ONLINE_CHANNELS, TERMINAL, Action, Status
@@ -45,8 +46,10 @@ class Dossier(models.Model):
         "agencies.Agency", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="dossiers", db_index=False)
-    # Snapshot of the offering at intake, so statistics of a period keep the level of the time.
+    # Snapshot of the offering at intake, so statistics of a period keep the level and the
+    # Decree 42/2022 class of the time.
     online_level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8, choices=ServiceClass.choices)
     processing_days = models.DecimalField(max_digits=6, decimal_places=2)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     status = models.CharField(max_length=24, choices=StatusChoices.choices)
@@ -109,6 +112,7 @@ class Dossier(models.Model):
                 name="dossier_resolved_has_timeliness",
             ),
             models.CheckConstraint(condition=Q(online_level__gte=1, online_level__lte=4), name="dossier_level_1_4"),
+            models.CheckConstraint(condition=Q(service_class__in=ServiceClass.values), name="dossier_class_valid"),
         ]
         indexes = [
             # Clerk queues: an agency's open dossiers by status, soonest due first.

@@ -326,6 +326,7 @@ def _create(
         receiving_agency=agency,
         agency=agency,
         online_level=offering.online_level,
+        service_class=offering.service_class,
         processing_days=days,
         channel=channel,
         status=status,

@@ -16,6 +16,7 @@ class CounterFields(models.Model):
     day = models.DateField(help_text="Local (Asia/Ho_Chi_Minh) day of the event")
     channel = models.CharField(max_length=8)
     level = models.PositiveSmallIntegerField(help_text="Online level the dossier was offered at")
+    service_class = models.CharField(max_length=8, help_text="Decree 42/2022 class the dossier was offered at")
     metric = models.PositiveSmallIntegerField()
     due_day = models.DateField(default=NO_DUE_DAY)
     n = models.IntegerField()
@@ -33,7 +34,7 @@ class StatDelta(CounterFields):
         indexes = [models.Index(fields=["day"], name="statdelta_day_idx")]
 
 
-DIMENSIONS = ("agency", "procedure", "day", "channel", "level", "metric", "due_day")
+DIMENSIONS = ("agency", "procedure", "day", "channel", "level", "service_class", "metric", "due_day")
 
 
 class StatRollup(CounterFields):
@@ -49,7 +50,7 @@ class StatRollup(CounterFields):
 # --- coarse tables -------------------------------------------------------------------------------
 # Maintained by the same compaction that fills StatRollup (same transaction), and derivable from
 # StatRollup alone (services.stats_rebuild_coarse). They answer without scanning the fine rollup,
-# whose size grows with the dossiers: these grow with agencies × levels × days (or months), the
+# whose size grows with the dossiers: these grow with agencies × levels × classes × days (or months), the
 # per-procedure ones with offerings × months. Each holds compacted counters only; readers add the
 # uncompacted StatDelta tail. Only a breakdown by channel still reads the fine rollup.
 
@@ -70,18 +71,20 @@ class AgencyFields(models.Model):
 
 
 class StatAgencyDay(AgencyFields):
-    """Every metric but OPEN_DUE per agency, day and offering level (the counters' `level`: the
-    level filter, and the online-offered share as level >= 3). For RECEIVED only (the online
+    """Every metric but OPEN_DUE per agency, day, offering level and Decree 42/2022 class (the
+    counters' `level` and `service_class`: the level and class filters, the online-offered share as
+    level >= 3, the online shares by class). For RECEIVED only (the online
     shares), `online` = channel online/portal; other metrics have it false."""
 
     day = models.DateField()
     metric = models.PositiveSmallIntegerField()
     online = models.BooleanField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "day", "metric", "online", "level"),
-                                               name="statagencyday_key")]
+        constraints = [models.UniqueConstraint(
+            fields=("agency", "day", "metric", "online", "level", "service_class"), name="statagencyday_key")]
         indexes = [models.Index(fields=["day", "agency"], name="statagencyday_day_idx")]
 
 
@@ -92,10 +95,11 @@ class StatAgencyMonth(AgencyFields):
     metric = models.PositiveSmallIntegerField()
     online = models.BooleanField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "month", "metric", "online", "level"),
-                                               name="statagencymonth_key")]
+        constraints = [models.UniqueConstraint(
+            fields=("agency", "month", "metric", "online", "level", "service_class"), name="statagencymonth_key")]
         indexes = [models.Index(fields=["month", "agency"], name="statagencymonth_month_idx")]
 
 
@@ -104,10 +108,11 @@ class StatAgencyDayDue(AgencyFields):
 
     day = models.DateField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
     due_day = models.DateField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "day", "level", "due_day"),
+        constraints = [models.UniqueConstraint(fields=("agency", "day", "level", "service_class", "due_day"),
                                                name="statagencydaydue_key")]
         indexes = [models.Index(fields=["day", "agency"], name="statagencydaydue_day_idx")]
 
@@ -129,6 +134,7 @@ class BalanceFields(AgencyFields):
     month_start = models.DateField()
     kind = models.PositiveSmallIntegerField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
     due_day = models.DateField(default=NO_DUE_DAY)
 
     class Meta:
@@ -137,8 +143,8 @@ class BalanceFields(AgencyFields):
 
 class StatBalance(BalanceFields):
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "month_start", "kind", "level", "due_day"),
-                                               name="statbalance_key")]
+        constraints = [models.UniqueConstraint(
+            fields=("agency", "month_start", "kind", "level", "service_class", "due_day"), name="statbalance_key")]
         indexes = [models.Index(fields=["month_start", "agency"], name="statbalance_month_idx")]
 
 
@@ -148,9 +154,10 @@ class StatOnlineProcedureDay(AgencyFields):
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
     day = models.DateField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "day", "level"),
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "day", "level", "service_class"),
                                                name="statonlineprocday_key")]
         indexes = [models.Index(fields=["day", "agency", "procedure"], name="statonlineprocday_day_idx")]
 
@@ -159,9 +166,10 @@ class StatOnlineProcedureMonth(AgencyFields):
     procedure = models.ForeignKey("catalog.Procedure", on_delete=models.PROTECT, related_name="+", db_index=False)
     month = models.DateField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "level"),
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "level", "service_class"),
                                                name="statonlineprocmonth_key")]
         indexes = [models.Index(fields=["month", "agency", "procedure"], name="statonlineprocmonth_month_idx")]
 
@@ -184,9 +192,11 @@ class StatProcedureMonth(AgencyFields):
     metric = models.PositiveSmallIntegerField()
     online = models.BooleanField()
     level = models.PositiveSmallIntegerField()
+    service_class = models.CharField(max_length=8)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "metric", "online", "level"),
+        constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month", "metric", "online", "level",
+                                                       "service_class"),
                                                name="statproceduremonth_key")]
         # A breakdown by procedure reads one agency (or ALL_AGENCIES) and a range of months.
         indexes = [models.Index(fields=["agency", "month"], name="statproceduremonth_month_idx")]
@@ -199,7 +209,7 @@ class StatProcedureBalance(BalanceFields):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("agency", "procedure", "month_start", "kind", "level",
-                                                       "due_day"), name="statprocedurebalance_key")]
+                                                       "service_class", "due_day"), name="statprocedurebalance_key")]
         indexes = [models.Index(fields=["month_start", "agency"], name="statprocedurebalance_month_idx")]
 
 
@@ -220,6 +230,7 @@ class StatTransfer(models.Model):
     day = models.DateField(help_text="Local (Asia/Ho_Chi_Minh) day of the transfer")
     channel = models.CharField(max_length=8)
     level = models.PositiveSmallIntegerField(help_text="Online level the dossier was offered at")
+    service_class = models.CharField(max_length=8, help_text="Decree 42/2022 class the dossier was offered at")
     n = models.IntegerField(default=1)
 
     class Meta:

@@ -26,18 +26,23 @@ from rest_framework.exceptions import NotFound, ValidationError
 from apps.accounts.selectors import staff_agency_ids, user_is_province_wide, user_is_staff_reader
 from apps.agencies.models import Agency, Tier
 from apps.agencies.selectors import agency_ids_in_subtrees, agency_subtree
-from apps.catalog.selectors import offered_levels, offered_levels_by_agency
+from apps.catalog.models import ServiceClass
+from apps.catalog.selectors import offered_procedures, offered_procedures_by_agency
 from apps.common.fields import CharField
+from apps.common.labels import channel_label, level_label, service_class_label, tier_label
 from onestop.errors import DomainError, ErrorCode
 from onestop.indicators import (
     BALANCE_IN,
     BALANCE_OUT,
     ONLINE_CHANNELS,
+    SERVICE_CLASSES,
     Metric,
+    Offered,
     PeriodCounts,
     balance_delta,
     indicators,
     month_after,
+    provision,
 )
 from onestop.text import vietnamese_sort_key
 
@@ -58,22 +63,24 @@ from .models import (
     StatTransfer,
 )
 
-GROUPINGS = ("agency", "tier", "procedure", "channel", "level", "day", "month", "quarter", "year")
+GROUPINGS = ("agency", "tier", "procedure", "channel", "level", "class", "day", "month", "quarter", "year")
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which counters count: agencies (None = all), procedure, level, tier filters."""
+    """Which counters count: agencies (None = all), procedure, level, tier and Decree 42/2022
+    class (`service_class`) filters."""
 
     agency_ids: frozenset[int] | None
     procedure_id: int | None = None
     level: int | None = None
     tier: str | None = None
+    service_class: str | None = None
 
 
 def _catalogue_clauses(scope: Scope, params: list[Any], prefix: str) -> list[str]:
-    """The procedure and level filters on a counter relation (columns `{prefix}procedure_id`,
-    `{prefix}level`), their values appended to `params`."""
+    """The procedure, level and class filters on a counter relation (columns `{prefix}procedure_id`,
+    `{prefix}level`, `{prefix}service_class`), their values appended to `params`."""
     clauses = []
     if scope.procedure_id is not None:
         clauses.append(f"{prefix}procedure_id = %s")
@@ -81,6 +88,9 @@ def _catalogue_clauses(scope: Scope, params: list[Any], prefix: str) -> list[str
     if scope.level is not None:
         clauses.append(f"{prefix}level = %s")
         params.append(scope.level)
+    if scope.service_class is not None:
+        clauses.append(f"{prefix}service_class = %s")
+        params.append(scope.service_class)
     return clauses
 
 
@@ -131,8 +141,10 @@ def _due_earlier_today(scope: Scope, by: str | None, ends: Iterable[date]) -> di
         dossiers = dossiers.filter(procedure_id=scope.procedure_id)
     if scope.level is not None:
         dossiers = dossiers.filter(online_level=scope.level)
+    if scope.service_class is not None:
+        dossiers = dossiers.filter(service_class=scope.service_class)
     key = {"agency": "agency_id", "tier": "agency__tier", "procedure": "procedure_id", "level": "online_level",
-           "channel": "channel"}.get(by or "")
+           "class": "service_class", "channel": "channel"}.get(by or "")
     if key is None:
         return {0: dossiers.count()}
     return dict(dossiers.values(key).annotate(n=Count("pk")).values_list(key, "n"))
@@ -152,39 +164,44 @@ DUE_AFTER_PERIOD = date(9999, 12, 31)
 
 
 def _counter_rows(scope: Scope, start: date, end: date, group_sql: str) -> list[tuple]:
-    """(group, metric, day, due_day, online, offered_online, n) summed over every day before `end`."""
+    """(group, metric, day, due_day, online, offered_online, service_class, n) summed over every day
+    before `end`."""
     params: list[Any] = [end]
     where = _where(scope, params)
     union_params = [*params, *params]
     online = ", ".join(f"'{c}'" for c in sorted(ONLINE_CHANNELS))
-    columns = "agency_id, procedure_id, day, channel, level, metric, due_day, n"
+    columns = "agency_id, procedure_id, day, channel, level, service_class, metric, due_day, n"
     sql = f"""
         SELECT {group_sql} AS grp, metric,
                CASE WHEN day < %s THEN %s ELSE day END AS day_key,
                CASE WHEN due_day < %s THEN %s WHEN due_day >= %s THEN %s ELSE due_day END AS due_key,
-               channel IN ({online}) AS online, level >= 3 AS offered_online, SUM(n)
+               channel IN ({online}) AS online, level >= 3 AS offered_online, service_class, SUM(n)
         FROM (
             SELECT {columns} FROM {StatRollup._meta.db_table} WHERE {where}
             UNION ALL
             SELECT {columns} FROM {StatDelta._meta.db_table} WHERE {where}
         ) counters
-        GROUP BY 1, 2, 3, 4, 5, 6
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
     """
     clip = [start, BEFORE_PERIOD, start, DUE_BEFORE_PERIOD, end, DUE_AFTER_PERIOD]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*clip, *union_params])
         rows = cursor.fetchall()
     if rows and isinstance(rows[0][2], str):  # SQLite returns dates as text
-        rows = [(g, m, date.fromisoformat(d), date.fromisoformat(due), o, f, n) for g, m, d, due, o, f, n in rows]
+        rows = [(g, m, date.fromisoformat(d), date.fromisoformat(due), o, f, c, n)
+                for g, m, d, due, o, f, c, n in rows]
     return rows
 
 
-def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_online) -> PeriodCounts:
+def _period_counts(rows: Iterable[tuple], start: date, end: date, provided: dict[str, dict]) -> PeriodCounts:
+    """The counts of fine counter rows (`_counter_rows`); `provided`: the provision fields."""
     cutoff = overdue_cutoff(end)
     period: dict[Metric, int] = defaultdict(int)
     online_received = received_offered = online_received_offered = 0
+    by_class: dict[str, int] = defaultdict(int)
+    online_by_class: dict[str, int] = defaultdict(int)
     carried = pending = overdue = 0
-    for _grp, metric_value, day, due_day, online, offered_online, n in rows:
+    for _grp, metric_value, day, due_day, online, offered_online, service_class, n in rows:
         metric = Metric(metric_value)
         n = int(n)
         sign = 1 if metric in BALANCE_IN else -1 if metric in BALANCE_OUT else 0
@@ -202,28 +219,37 @@ def _period_counts(rows: Iterable[tuple], start: date, end: date, offered, with_
             online_received += n if online else 0
             received_offered += n if offered_online else 0
             online_received_offered += n if online and offered_online else 0
+            by_class[service_class] += n
+            online_by_class[service_class] += n if online else 0
     return PeriodCounts(
         period=dict(period), online_received=online_received, received_online_offered=received_offered,
         online_received_online_offered=online_received_offered, carried_over=carried, pending_end=pending,
-        overdue_end=overdue, offered=offered, offered_with_online=with_online,
+        overdue_end=overdue, received_by_class=dict(by_class), online_received_by_class=dict(online_by_class),
+        **provided,
     )
 
 
-def _offered_levels_by_agency(scope: Scope) -> dict[int, dict[int, int]]:
-    """Agency id → what `_offered_levels` gives for that agency alone."""
-    levels = offered_levels_by_agency(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id, tier=scope.tier)
-    if scope.level is None:
-        return levels
-    return {agency_id: {p: lvl for p, lvl in procedures.items() if lvl == scope.level}
-            for agency_id, procedures in levels.items()}
+def _offered_filter(scope: Scope, offered: dict[int, Offered]) -> dict[int, Offered]:
+    """The procedures offered at the scope's level and class filters (of their highest level and
+    best class in the scope)."""
+    if scope.level is None and scope.service_class is None:
+        return offered
+    return {p: o for p, o in offered.items()
+            if scope.level in (None, o.level) and scope.service_class in (None, o.service_class)}
 
 
-def _offered_levels(scope: Scope) -> dict[int, int]:
-    """Procedure id → the highest level any agency of the scope offers it at (active offerings)."""
-    levels = offered_levels(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id, tier=scope.tier)
-    if scope.level is not None:
-        levels = {p: lvl for p, lvl in levels.items() if lvl == scope.level}
-    return levels
+def _offered_by_agency(scope: Scope) -> dict[int, dict[int, Offered]]:
+    """Agency id → what `_offered` gives for that agency alone."""
+    offered = offered_procedures_by_agency(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id,
+                                           tier=scope.tier)
+    return {agency_id: _offered_filter(scope, procedures) for agency_id, procedures in offered.items()}
+
+
+def _offered(scope: Scope) -> dict[int, Offered]:
+    """Procedure id → the highest level and best class any agency of the scope offers it at (active
+    offerings)."""
+    return _offered_filter(scope, offered_procedures(agency_ids=scope.agency_ids, procedure_id=scope.procedure_id,
+                                                     tier=scope.tier))
 
 
 def _online_procedures_fine(scope: Scope, start: date, end: date) -> set[int]:
@@ -245,35 +271,24 @@ def _online_procedures_fine(scope: Scope, start: date, end: date) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _by_level(levels: dict[int, int], only: set[int] | None = None) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for procedure_id, level in levels.items():
-        if only is None or procedure_id in only:
-            counts[level] += 1
-    return dict(counts)
-
-
-def _provision(scope: Scope, start: date, end: date, fine: bool = False) -> tuple[dict[int, int], dict[int, int]]:
-    levels = _offered_levels(scope)
-    online_offered = {p for p, lvl in levels.items() if lvl >= 3}
+def _provision(scope: Scope, start: date, end: date, fine: bool = False) -> dict[str, dict]:
+    """The provision fields of PeriodCounts for the scope and period (onestop.indicators.provision)."""
     online = (_online_procedures_fine(scope, start, end) if fine
               else _online_procedures_coarse(scope, [(start, end)]).get(0, set()))
-    return _by_level(levels), _by_level(levels, online_offered & online)
+    return provision(_offered(scope), online)
 
 
 def stats_summary(scope: Scope, start: date, end: date) -> dict[str, Any]:
     counts = _coarse_counts(_coarse_rows(scope, [(start, end)], None), 1).get(0, [_EMPTY])[0]
     counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
     counts = _at_end(counts, end, _due_earlier_today(scope, None, [end]), 0)
-    offered, with_online = _provision(scope, start, end)
-    return indicators(replace(counts, offered=offered, offered_with_online=with_online))
+    return indicators(replace(counts, **_provision(scope, start, end)))
 
 
 def _summary_fine(scope: Scope, start: date, end: date) -> dict[str, Any]:
     """From the fine rollup alone: the reference the tests compare the coarse path with."""
     rows = _counter_rows(scope, start, end, "0")
-    offered, with_online = _provision(scope, start, end, fine=True)
-    counts = _period_counts(rows, start, end, offered, with_online)
+    counts = _period_counts(rows, start, end, _provision(scope, start, end, fine=True))
     counts = _without_internal(counts, _internal_transfers(scope, [(start, end)], None).get((0, 0), 0), scope, None)
     return indicators(_at_end(counts, end, _due_earlier_today(scope, None, [end]), 0))
 
@@ -308,14 +323,15 @@ def _without_internal(counts: PeriodCounts, internal: int, scope: Scope, by: str
 
 def _internal_transfers(scope: Scope, buckets: list[tuple[date, date]], by: str | None) -> dict[tuple, int]:
     """(group, bucket) → transfers in the bucket between two agencies of that group's scope (a
-    group holds the scope's agencies of its tier, procedure, level, channel or period)."""
+    group holds the scope's agencies of its tier, procedure, level, class, channel or period)."""
     if by == "agency" or (by != "tier" and _everything(scope)):
         return {}  # one agency per group, or every agency (_without_internal takes them all)
     if scope.agency_ids is not None and len(scope.agency_ids) < 2:
         return {}
     table, agencies = StatTransfer._meta.db_table, Agency._meta.db_table
     values, params = _values([(b, low, high) for b, (low, high) in enumerate(buckets)], "idd")
-    group = {"procedure": "t.procedure_id", "level": "t.level", "channel": "t.channel", "tier": "fa.tier"}.get(by, "0")
+    group = {"procedure": "t.procedure_id", "level": "t.level", "class": "t.service_class", "channel": "t.channel",
+             "tier": "fa.tier"}.get(by, "0")
     clauses = []
     if scope.agency_ids is not None:
         ids = sorted(scope.agency_ids)
@@ -342,6 +358,7 @@ def _internal_transfers(scope: Scope, buckets: list[tuple[date, date]], by: str 
 
 CHANNELS = ("online", "portal", "counter", "post")
 LEVELS = (1, 2, 3, 4)
+assert set(SERVICE_CLASSES) == set(ServiceClass.values)
 
 
 def _scope_agencies(scope: Scope, start: date, end: date):
@@ -358,22 +375,26 @@ def _scope_agencies(scope: Scope, start: date, end: date):
 
 def breakdown_groups(scope: Scope, start: date, end: date, by: str) -> set[Any]:
     """Every group a breakdown lists even where nothing happened: every agency of the scope (and
-    tier it has), every procedure it offers, every level, every channel."""
+    tier it has), every procedure it offers, every level, every class, every channel."""
     if by == "agency":
         return set(_scope_agencies(scope, start, end).values_list("pk", flat=True))
     if by == "tier":
         return set(_scope_agencies(scope, start, end).values_list("tier", flat=True).distinct())
     if by == "procedure":
-        return set(_offered_levels(scope))
+        return set(_offered(scope))
     if by == "level":
         return {scope.level} if scope.level is not None else set(LEVELS)
+    if by == "class":
+        return {scope.service_class} if scope.service_class is not None else set(SERVICE_CLASSES)
     if by == "channel":
         return set(CHANNELS)
     return set()
 
 
 _EMPTY = PeriodCounts(period={}, online_received=0, received_online_offered=0, online_received_online_offered=0,
-                      carried_over=0, pending_end=0, overdue_end=0, offered={}, offered_with_online={})
+                      carried_over=0, pending_end=0, overdue_end=0, offered={}, offered_with_online={},
+                      received_by_class={}, online_received_by_class={}, offered_by_class={},
+                      offered_with_online_by_class={})
 
 
 def _bucket_start(day: date, by: str) -> date:
@@ -413,14 +434,12 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
         counts = _coarse_counts(_coarse_rows(scope, buckets, None), len(buckets)).get(0, [_EMPTY] * len(buckets))
         internal = _internal_transfers(scope, buckets, None)
         due_today = _due_earlier_today(scope, None, [high for _low, high in buckets])
-        levels = _offered_levels(scope)  # the catalogue today: the same for every bucket
-        online_offered = {p for p, lvl in levels.items() if lvl >= 3}
+        offered = _offered(scope)  # the catalogue today: the same for every bucket
         online = _online_procedures_coarse(scope, buckets)
         result = []
         for b, (low, high) in enumerate(buckets):
-            with_online = _by_level(levels, online_offered & online.get(b, set()))
             c = _at_end(_without_internal(counts[b], internal.get((0, b), 0), scope, None), high, due_today, 0)
-            c = replace(c, offered=_by_level(levels), offered_with_online=with_online)
+            c = replace(c, **provision(offered, online.get(b, set())))
             result.append({"group": low.isoformat(), "period_from": low, "period_to": high, **indicators(c)})
         return result
     if by == "channel":  # the coarse tables keep channels only as online or not
@@ -430,38 +449,26 @@ def stats_breakdown(scope: Scope, start: date, end: date, by: str) -> list[dict[
     due_today = _due_earlier_today(scope, by, [end])
     keys = set(per_group) | breakdown_groups(scope, start, end, by)
     labels = _labels(by, keys)
-    provision = _group_provision(scope, start, end, by)
+    provided = _group_provision(scope, start, end, by)
     result = []
     for key in sorted(keys, key=lambda k: vietnamese_sort_key(str(labels.get(k, k)))):  # "Đ" between D and E
-        offered, with_online = provision(key)
         counts = _without_internal(per_group.get(key, [_EMPTY])[0], internal.get((key, 0), 0), scope, by)
         counts = _at_end(counts, end, due_today, key)
-        result.append({"group": labels.get(key, key),
-                       **indicators(replace(counts, offered=offered, offered_with_online=with_online))})
+        result.append({**_group_names(by, key, labels), **indicators(replace(counts, **provided(key)))})
     return result
 
 
 def _group_provision(scope: Scope, start: date, end: date, by: str):
-    """key → (offered, offered with online) of that group, what `_provision(_narrow(...))` gives;
-    for agencies and procedures (many groups) from two statements in all, not two per group."""
+    """key → the provision fields of that group, what `_provision(_narrow(...))` gives; for
+    agencies and procedures (many groups) from two statements in all, not two per group."""
     if by == "agency":
-        levels_of = _offered_levels_by_agency(scope)
+        offered_of = _offered_by_agency(scope)
         online_of = _online_procedures_coarse(scope, [(start, end)], by_agency=True)
-
-        def agency(key: int) -> tuple[dict[int, int], dict[int, int]]:
-            levels = levels_of.get(key, {})
-            online = {p for p, lvl in levels.items() if lvl >= 3} & online_of.get((key, 0), set())
-            return _by_level(levels), _by_level(levels, online)
-        return agency
+        return lambda key: provision(offered_of.get(key, {}), online_of.get((key, 0), set()))
     if by == "procedure":
-        all_levels = _offered_levels(scope)
-        online_all = _online_procedures_coarse(scope, [(start, end)]).get(0, set())
-
-        def procedure(key: int) -> tuple[dict[int, int], dict[int, int]]:
-            levels = {key: all_levels[key]} if key in all_levels else {}
-            online = {p for p, lvl in levels.items() if lvl >= 3} & online_all
-            return _by_level(levels), _by_level(levels, online)
-        return procedure
+        offered = _offered(scope)
+        online = _online_procedures_coarse(scope, [(start, end)]).get(0, set())
+        return lambda key: provision({key: offered[key]} if key in offered else {}, online)
     return lambda key: _provision(_narrow(scope, by, key), start, end)
 
 
@@ -472,6 +479,7 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
         "procedure": "procedure_id",
         "channel": "channel",
         "level": "level",
+        "class": "service_class",
         "tier": f"(SELECT tier FROM {Agency._meta.db_table} a WHERE a.id = agency_id)",
     }[by]
     rows = _counter_rows(scope, start, end, group_sql)
@@ -484,27 +492,29 @@ def _breakdown_fine(scope: Scope, start: date, end: date, by: str) -> list[dict[
     labels = _labels(by, keys)
     result = []
     for key in sorted(keys, key=lambda k: vietnamese_sort_key(str(labels.get(k, k)))):  # "Đ" between D and E
-        sub_scope = _narrow(scope, by, key)
-        offered, with_online = _provision(sub_scope, start, end, fine=True) if sub_scope else ({}, {})
-        counts = _period_counts(grouped.get(key, []), start, end, offered, with_online)
+        provided = _provision(_narrow(scope, by, key), start, end, fine=True)
+        counts = _period_counts(grouped.get(key, []), start, end, provided)
         counts = _at_end(_without_internal(counts, internal.get((key, 0), 0), scope, by), end, due_today, key)
-        result.append({"group": labels.get(key, key), **indicators(counts)})
+        result.append({**_group_names(by, key, labels), **indicators(counts)})
     return result
 
 
-def _narrow(scope: Scope, by: str, key: Any) -> Scope | None:
+def _narrow(scope: Scope, by: str, key: Any) -> Scope:
     if by == "agency":
-        return Scope(frozenset({key}), scope.procedure_id, scope.level, scope.tier)
+        return replace(scope, agency_ids=frozenset({key}))
     if by == "procedure":
-        return Scope(scope.agency_ids, key, scope.level, scope.tier)
+        return replace(scope, procedure_id=key)
     if by == "tier":
-        return Scope(scope.agency_ids, scope.procedure_id, scope.level, key)
+        return replace(scope, tier=key)
     if by == "level":
-        return Scope(scope.agency_ids, scope.procedure_id, key, scope.tier)
+        return replace(scope, level=key)
+    if by == "class":
+        return replace(scope, service_class=key)
     return scope  # channel: the catalogue has no channels
 
 
 def _labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
+    """A group's name in the answer: an agency's or procedure's code, else the key as text."""
     from apps.catalog.models import Procedure
 
     if by == "agency":
@@ -512,6 +522,18 @@ def _labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
     if by == "procedure":
         return dict(Procedure.objects.filter(pk__in=list(keys)).values_list("pk", "code"))
     return {k: str(k) for k in keys}
+
+
+# Groupings whose groups are codes with an official label (onestop.labels), in the request's language.
+GROUP_LABELS = {"tier": tier_label, "channel": channel_label, "level": level_label, "class": service_class_label}
+
+
+def _group_names(by: str, key: Any, labels: dict[Any, str]) -> dict[str, Any]:
+    """`group` (the code), and `group_label` where the grouping's codes have official labels."""
+    names = {"group": labels.get(key, key)}
+    if by in GROUP_LABELS:
+        names["group_label"] = GROUP_LABELS[by](key)
+    return names
 
 
 # --- the coarse path -----------------------------------------------------------------------------
@@ -591,7 +613,7 @@ def _fetch_at_latest(build) -> list[tuple]:
 
 
 def _scope_sql(scope: Scope, params: list[Any], totals: bool | None) -> str:
-    """Extra `AND` clauses on agency_id, procedure_id and level. The coarse tables also hold rows
+    """Extra `AND` clauses on agency_id, procedure_id, level and class. The coarse tables also hold rows
     for all agencies together (agency_id = ALL_AGENCIES): the whole system not grouped by agency
     or tier reads those (`totals` True), any other read must skip them (False). StatDelta and the
     rollup (`totals` None) have no such rows."""
@@ -612,8 +634,8 @@ def _scope_sql(scope: Scope, params: list[Any], totals: bool | None) -> str:
 @dataclass(frozen=True)
 class _Sources:
     """The relations the coarse path reads (each aliased x): `month` (agency_id, [procedure_id,]
-    month, metric, online, level, n) and `day` (the same per day) for period sums, `due`
-    (agency_id, [procedure_id,] day, level, due_day, n) for OPEN_DUE by day, `balance` the
+    month, metric, online, level, service_class, n) and `day` (the same per day) for period sums, `due`
+    (agency_id, [procedure_id,] day, level, service_class, due_day, n) for OPEN_DUE by day, `balance` the
     month-start snapshots; `day_totals` says whether `day` and `due` hold ALL_AGENCIES rows."""
 
     month: str
@@ -633,9 +655,10 @@ def _sources(scope: Scope, by: str | None) -> _Sources:
     online = ", ".join(f"'{c}'" for c in sorted(ONLINE_CHANNELS))
     return _Sources(
         StatProcedureMonth._meta.db_table,
-        f"(SELECT agency_id, procedure_id, day, metric, channel IN ({online}) AS online, level, n "
+        f"(SELECT agency_id, procedure_id, day, metric, channel IN ({online}) AS online, level, service_class, n "
         f"FROM {rollup} WHERE metric <> {open_due})",
-        f"(SELECT agency_id, procedure_id, day, level, due_day, n FROM {rollup} WHERE metric = {open_due})",
+        f"(SELECT agency_id, procedure_id, day, level, service_class, due_day, n FROM {rollup} "
+        f"WHERE metric = {open_due})",
         StatProcedureBalance._meta.db_table, False)
 
 
@@ -668,13 +691,15 @@ def _group(by: str | None) -> tuple[str, str]:
         return f"x.{by}_id", ""
     if by == "level":
         return "x.level", ""
+    if by == "class":
+        return "x.service_class", ""
     if by == "tier":
         return "ag.tier", f" JOIN {Agency._meta.db_table} ag ON ag.id = x.agency_id"
     return "0", ""
 
 
 def _coarse_rows(scope: Scope, buckets: list[tuple[date, date]], by: str | None) -> list[tuple]:
-    """(group, part, bucket, metric, online, level, n), summed in SQL."""
+    """(group, part, bucket, metric, online, level, service_class, n), summed in SQL."""
     return _fetch_at_latest(lambda latest: _coarse_sql(scope, buckets, by, latest))
 
 
@@ -714,20 +739,20 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
 
     # Period sums.
     branches.append(
-        f"SELECT {g} AS g, {PERIOD} AS part, r.b, x.metric, x.online, x.level, SUM(x.n) AS n "
+        f"SELECT {g} AS g, {PERIOD} AS part, r.b, x.metric, x.online, x.level, x.service_class, SUM(x.n) AS n "
         f"FROM {src.month} x{join} JOIN r ON r.t = 1 AND x.month >= r.lo AND x.month < r.hi "
-        f"WHERE true{scoped()} GROUP BY 1, 2, 3, 4, 5, 6")
+        f"WHERE true{scoped()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     if any(t == 2 for _b, t, _lo, _hi in spans):  # whole months need no day rows (nor a plan for them)
         branches.append(
-            f"SELECT {g}, {PERIOD}, r.b, x.metric, x.online, x.level, SUM(x.n) "
+            f"SELECT {g}, {PERIOD}, r.b, x.metric, x.online, x.level, x.service_class, SUM(x.n) "
             f"FROM {src.day} x{join} JOIN r ON r.t = 2 AND x.day >= r.lo AND x.day < r.hi "
-            f"WHERE true{scoped_day()} GROUP BY 1, 2, 3, 4, 5, 6")
+            f"WHERE true{scoped_day()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     branches.append(
-        f"SELECT {g}, {PERIOD}, r.b, x.metric, x.channel IN ({online}), x.level, SUM(x.n) "
+        f"SELECT {g}, {PERIOD}, r.b, x.metric, x.channel IN ({online}), x.level, x.service_class, SUM(x.n) "
         f"FROM {delta} x{join} JOIN r ON r.t = 3 AND x.day >= r.lo AND x.day < r.hi "
-        f"WHERE x.metric <> {open_due}{scoped_delta()} GROUP BY 1, 2, 3, 4, 5, 6")
+        f"WHERE x.metric <> {open_due}{scoped_delta()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     # Pending at the start (the ends follow: carried over + the period's balance changes).
-    pending = f"{PENDING_AT_START}, 0, 0, false, 0"
+    pending = f"{PENDING_AT_START}, 0, 0, false, 0, ''"
     branches.append(f"SELECT {g}, {pending}, SUM(x.n) FROM {src.balance} x{join} "
                     f"WHERE x.month_start = %s AND x.kind = {BALANCE_PENDING}{_scoped_after([s0], params, scoped)} "
                     f"GROUP BY 1")
@@ -739,7 +764,7 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
                     f"WHERE x.day < %s AND x.metric IN ({balance_metrics})"
                     f"{_scoped_after([start], params, scoped_delta)} GROUP BY 1")
     # Overdue at each end: snapshot by due day, the month's OPEN_DUE days before the end, the tail.
-    overdue = f"{OVERDUE_AT_END}, e.b, {open_due}, false, 0"
+    overdue = f"{OVERDUE_AT_END}, e.b, {open_due}, false, 0, ''"
     months = sorted({s for _b, _t, _u, s in ends})
     branches.append(
         f"SELECT x.g, {overdue}, SUM(x.n) FROM (SELECT {g} AS g, x.month_start, x.due_day, SUM(x.n) AS n "
@@ -784,12 +809,14 @@ def _coarse_counts(rows: list[tuple], n_buckets: int) -> dict[Any, list[PeriodCo
     balance changes, which is what the counters mean), without the provision figures."""
     period: dict[Any, list[dict[Metric, int]]] = {}
     received: dict[Any, list[list[int]]] = {}  # online, offered online, both
+    by_class: dict[Any, list[dict[str, list[int]]]] = {}  # class → received, online received
     start: dict[Any, int] = defaultdict(int)
     overdue: dict[Any, list[int]] = {}
-    for g, part, b, metric_value, online, level, n in rows:
+    for g, part, b, metric_value, online, level, service_class, n in rows:
         if g not in period:
             period[g] = [defaultdict(int) for _ in range(n_buckets)]
             received[g] = [[0, 0, 0] for _ in range(n_buckets)]
+            by_class[g] = [{} for _ in range(n_buckets)]
             overdue[g] = [0] * n_buckets
         n = int(n or 0)
         if part == PENDING_AT_START:
@@ -805,16 +832,23 @@ def _coarse_counts(rows: list[tuple], n_buckets: int) -> dict[Any, list[PeriodCo
                 offered_online = level >= 3  # the dossier's offering level: "offered online"
                 split[1] += n if offered_online else 0
                 split[2] += n if online and offered_online else 0
+                of_class = by_class[g][b].setdefault(service_class, [0, 0])
+                of_class[0] += n
+                of_class[1] += n if online else 0
     out: dict[Any, list[PeriodCounts]] = {}
     for g in period:
         carried, counts = start[g], []
         for b in range(n_buckets):
             sums = {m: v for m, v in period[g][b].items() if v}
             pending = carried + balance_delta(sums)
+            classes = by_class[g][b]
             counts.append(PeriodCounts(
                 period=sums, online_received=received[g][b][0], received_online_offered=received[g][b][1],
                 online_received_online_offered=received[g][b][2], carried_over=carried, pending_end=pending,
-                overdue_end=overdue[g][b], offered={}, offered_with_online={}))
+                overdue_end=overdue[g][b], offered={}, offered_with_online={},
+                received_by_class={k: v[0] for k, v in classes.items()},
+                online_received_by_class={k: v[1] for k, v in classes.items()},
+                offered_by_class={}, offered_with_online_by_class={}))
             carried = pending
         out[g] = counts
     return out
@@ -823,7 +857,7 @@ def _coarse_counts(rows: list[tuple], n_buckets: int) -> dict[Any, list[PeriodCo
 def _online_procedures_coarse(scope: Scope, buckets: list[tuple[date, date]],
                               by_agency: bool = False) -> dict[Any, set[int]]:
     """Bucket (or (agency id, bucket) `by_agency`) → procedures with >= 1 online dossier received
-    in it (within the scope's procedure and level filters)."""
+    in it (within the scope's procedure, level and class filters)."""
     out: dict[Any, set[int]] = defaultdict(set)
     for a, b, procedure_id in _fetch_at_latest(lambda latest: _online_procedures_sql(scope, buckets, by_agency,
                                                                                       latest)):
@@ -876,6 +910,9 @@ class StatsQuerySerializer(serializers.Serializer):
     procedure = CharField(required=False)
     level = serializers.ChoiceField(choices=[1, 2, 3, 4], required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    # `class` is a keyword too: the Decree 42/2022 class the dossiers were offered at.
+    vars()["class"] = serializers.ChoiceField(choices=ServiceClass.choices, required=False,
+                                              help_text="Decree 42/2022 service class: full, partial or none")
 
     def validate(self, attrs):
         start, end = attrs["from"], attrs["to"]
@@ -935,5 +972,5 @@ def stats_query(user, params: Mapping[str, Any], *,
         procedure_id = Procedure.objects.filter(code=data["procedure"]).values_list("pk", flat=True).first()
         if procedure_id is None:
             raise ValidationError({"procedure": ["Unknown procedure code."]})
-    scope = Scope(agency_ids, procedure_id, data.get("level"), data.get("tier"))
+    scope = Scope(agency_ids, procedure_id, data.get("level"), data.get("tier"), data.get("class"))
     return scope, data["from"], data["to"], data

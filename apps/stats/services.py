@@ -67,7 +67,8 @@ def _rows(deltas: list[Delta], dossier) -> list[StatDelta]:
     return [
         StatDelta(
             agency_id=d.agency, procedure_id=dossier.procedure_id, day=d.day, channel=dossier.channel,
-            level=dossier.online_level, metric=int(d.metric), due_day=d.due_day, n=d.n,
+            level=dossier.online_level, service_class=dossier.service_class, metric=int(d.metric),
+            due_day=d.due_day, n=d.n,
         )
         for d in deltas
     ]
@@ -84,7 +85,8 @@ def record_event(*, event, dossier, from_agency_id: int | None = None, due_befor
     if event.action == Action.TRANSFER and from_agency_id is not None:
         rows.append(StatTransfer(
             from_agency_id=from_agency_id, to_agency_id=dossier.agency_id, procedure_id=dossier.procedure_id,
-            day=_day(event.at), channel=dossier.channel, level=dossier.online_level, n=1,
+            day=_day(event.at), channel=dossier.channel, level=dossier.online_level,
+            service_class=dossier.service_class, n=1,
         ))
     if writes is not None:
         writes.add(*rows)
@@ -103,7 +105,8 @@ def record_rating(rating) -> None:
     dossier = rating.dossier
     StatDelta.objects.create(
         agency_id=rating.agency_id, procedure_id=rating.procedure_id, day=_day(rating.created_at),
-        channel=dossier.channel, level=dossier.online_level, metric=int(RATING_METRIC[rating.level]), n=1,
+        channel=dossier.channel, level=dossier.online_level, service_class=dossier.service_class,
+        metric=int(RATING_METRIC[rating.level]), n=1,
     )
 
 
@@ -177,9 +180,9 @@ def stats_compact(*, batch: int = 200_000) -> int:
             if old_h is not None:
                 for month in _month_starts(month_after(old_h), new_h):
                     cursor.execute(
-                        f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM (SELECT {b.by}, %s, kind, level, "
+                        f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM (SELECT {b.by}, %s, kind, {OFFERED}, "
                         f"{_fold('due_day', '%s')}, SUM(n) FROM {b.table} WHERE month_start = %s "
-                        f"GROUP BY {_positions(b.width + 4)}) c WHERE true "
+                        f"GROUP BY {_positions(b.group_width)}) c WHERE true "
                         f"ON CONFLICT ({b.key}) DO UPDATE SET n = {b.table}.n + EXCLUDED.n", [month, month, old_h])
             select, months = _balance_select(src, _month_starts(month_after(first_day), new_h), b)
             cursor.execute(f"INSERT INTO {b.table} ({b.columns}) SELECT * FROM ({select}) c WHERE true "
@@ -202,6 +205,9 @@ def stats_compact_all() -> int:
 # the whole rollup).
 
 _COARSE_LOCK = 7_301_017  # pg_advisory_xact_lock key: one compaction (or rebuild) at a time
+# What the dossier was offered at, kept by every coarse table: its online level and its Decree
+# 42/2022 class (the level and class filters and groupings).
+OFFERED = "level, service_class"
 
 
 def _pg() -> bool:
@@ -256,32 +262,32 @@ def _derivations(src: str) -> list[_Derivation]:
 def _per_agency(src: str) -> list[_Derivation]:
     open_due, received = int(Metric.OPEN_DUE), int(Metric.RECEIVED)
     online = _online_sql()
-    # Only RECEIVED is split by channel (the online shares); every metric is split by level (the
-    # level filter; level >= 3 is "offered online").
-    split = f"metric = {received} AND {online} AS online, level"
+    # Only RECEIVED is split by channel (the online shares); every metric is split by level and
+    # class (the level and class filters; level >= 3 is "offered online"; the shares by class).
+    split = f"metric = {received} AND {online} AS online, {OFFERED}"
 
     def derivation(model, key: str, select: str) -> _Derivation:
         return _Derivation(model._meta.db_table, f"{key}, n", key, select)
 
     return [
-        derivation(StatAgencyDay, "agency_id, day, metric, online, level",
+        derivation(StatAgencyDay, f"agency_id, day, metric, online, {OFFERED}",
                    f"SELECT agency_id, day, metric, {split}, SUM(n) AS n "
-                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5"),
-        derivation(StatAgencyMonth, "agency_id, month, metric, online, level",
-                   f"SELECT agency_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
-                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5"),
-        derivation(StatAgencyDayDue, "agency_id, day, level, due_day",
-                   f"SELECT agency_id, day, level, due_day, SUM(n) AS n "
-                   f"FROM {src} WHERE metric = {open_due} GROUP BY 1, 2, 3, 4"),
-        derivation(StatOnlineProcedureDay, "agency_id, procedure_id, day, level",
-                   f"SELECT agency_id, procedure_id, day, level, SUM(n) AS n FROM {src} "
-                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4"),
-        derivation(StatOnlineProcedureMonth, "agency_id, procedure_id, month, level",
-                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, level, SUM(n) AS n FROM {src} "
-                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4"),
-        derivation(StatProcedureMonth, "agency_id, procedure_id, month, metric, online, level",
-                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
                    f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5, 6"),
+        derivation(StatAgencyMonth, f"agency_id, month, metric, online, {OFFERED}",
+                   f"SELECT agency_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
+                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5, 6"),
+        derivation(StatAgencyDayDue, f"agency_id, day, {OFFERED}, due_day",
+                   f"SELECT agency_id, day, {OFFERED}, due_day, SUM(n) AS n "
+                   f"FROM {src} WHERE metric = {open_due} GROUP BY 1, 2, 3, 4, 5"),
+        derivation(StatOnlineProcedureDay, f"agency_id, procedure_id, day, {OFFERED}",
+                   f"SELECT agency_id, procedure_id, day, {OFFERED}, SUM(n) AS n FROM {src} "
+                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4, 5"),
+        derivation(StatOnlineProcedureMonth, f"agency_id, procedure_id, month, {OFFERED}",
+                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, {OFFERED}, SUM(n) AS n FROM {src} "
+                   f"WHERE metric = {received} AND {online} GROUP BY 1, 2, 3, 4, 5"),
+        derivation(StatProcedureMonth, f"agency_id, procedure_id, month, metric, online, {OFFERED}",
+                   f"SELECT agency_id, procedure_id, {_month('day')} AS month, metric, {split}, SUM(n) AS n "
+                   f"FROM {src} WHERE metric <> {open_due} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
     ]
 
 
@@ -305,8 +311,13 @@ class _Balances:
         return len(self.by.split(", "))
 
     @property
+    def group_width(self) -> int:
+        """How many columns before n: `by`, month, kind, level, class, due day."""
+        return self.width + 5
+
+    @property
     def key(self) -> str:
-        return f"{self.by}, month_start, kind, level, due_day"
+        return f"{self.by}, month_start, kind, {OFFERED}, due_day"
 
     @property
     def columns(self) -> str:
@@ -331,16 +342,16 @@ def _fold(due_day: str, month_start: str) -> str:
 
 
 def _contributions(src: str, b: _Balances) -> str:
-    """(b.by..., dm = month of the day, kind, level, due_day, n): what counters `src` add to the
+    """(b.by..., dm = month of the day, kind, level, class, due_day, n): what counters `src` add to the
     balance snapshots of every month start after `dm` (due days not folded yet)."""
     open_due = int(Metric.OPEN_DUE)
     metrics = ", ".join(str(int(m)) for m in (*BALANCE_IN, *BALANCE_OUT, Metric.OPEN_DUE))
     return _and_all_agencies(
         f"SELECT {b.by}, {_month('day')} AS dm, "
-        f"CASE WHEN metric = {open_due} THEN {BALANCE_OPEN_DUE} ELSE {BALANCE_PENDING} END AS kind, level, "
+        f"CASE WHEN metric = {open_due} THEN {BALANCE_OPEN_DUE} ELSE {BALANCE_PENDING} END AS kind, {OFFERED}, "
         f"CASE WHEN metric = {open_due} THEN due_day ELSE '{NO_DUE_DAY.isoformat()}' END AS due_day, "
         f"SUM(CASE WHEN metric = {open_due} THEN n ELSE {_signed_sql()} END) AS n "
-        f"FROM {src} WHERE metric IN ({metrics}) GROUP BY {_positions(b.width + 4)}"
+        f"FROM {src} WHERE metric IN ({metrics}) GROUP BY {_positions(b.group_width)}"
     )
 
 
@@ -348,16 +359,18 @@ def _balance_upsert(b: _Balances) -> str:
     """The compaction's part for one balance table (PostgreSQL; CTEs `summed` and `h` in scope)."""
     return f"""
         INSERT INTO {b.table} ({b.columns})
-        SELECT {b.by}, m, kind, level, due_day, SUM(n) FROM (
-            SELECT {b.prefixed('b')}, s.m::date AS m, b.kind, b.level, {_fold('b.due_day', 's.m::date')} AS due_day, b.n
+        SELECT {b.by}, m, kind, {OFFERED}, due_day, SUM(n) FROM (
+            SELECT {b.prefixed('b')}, s.m::date AS m, b.kind, b.level, b.service_class,
+                   {_fold('b.due_day', 's.m::date')} AS due_day, b.n
             FROM {b.table} b CROSS JOIN h
             CROSS JOIN LATERAL generate_series(h.old_h + interval '1 month', h.new_h, interval '1 month') s(m)
             WHERE b.month_start = h.old_h
             UNION ALL
-            SELECT {b.prefixed('c')}, s.m::date, c.kind, c.level, {_fold('c.due_day', 's.m::date')}, c.n
+            SELECT {b.prefixed('c')}, s.m::date, c.kind, c.level, c.service_class, {_fold('c.due_day', 's.m::date')},
+                   c.n
             FROM ({_contributions("summed", b)}) c CROSS JOIN h
             CROSS JOIN LATERAL generate_series(c.dm + interval '1 month', h.new_h, interval '1 month') s(m)
-        ) x GROUP BY {_positions(b.width + 4)}
+        ) x GROUP BY {_positions(b.group_width)}
         ON CONFLICT ({b.key}) DO UPDATE SET n = {b.table}.n + EXCLUDED.n
         RETURNING 1"""
 
@@ -379,10 +392,10 @@ def _balance_select(src: str, months: list[date], b: _Balances) -> tuple[str, li
     """Snapshot rows of `months` (month starts) of table `b` from the contributions of counters `src`."""
     values = ", ".join(f"({_date_param()})" for _ in months)
     sql = (f"WITH months(m) AS (VALUES {values}) "
-           f"SELECT {b.prefixed('c')}, months.m AS month_start, c.kind, c.level, "
+           f"SELECT {b.prefixed('c')}, months.m AS month_start, c.kind, c.level, c.service_class, "
            f"{_fold('c.due_day', 'months.m')} AS due_day, SUM(c.n) AS n "
            f"FROM ({_contributions(src, b)}) c JOIN months ON c.dm < months.m WHERE true "
-           f"GROUP BY {_positions(b.width + 4)}")
+           f"GROUP BY {_positions(b.group_width)}")
     return sql, months
 
 
@@ -438,15 +451,16 @@ def coarse_differences() -> list[str]:
 
 # --- rebuild from raw records ------------------------------------------------------------------
 
-Key = tuple  # (agency_id, procedure_id, day, channel, level, metric, due_day)
+Key = tuple  # (agency_id, procedure_id, day, channel, level, service_class, metric, due_day)
 
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def recompute_counters() -> dict[Key, int]:
-    """Replay every dossier's events (and every rating) through the same rules, from raw rows."""
+def recompute_counters(dossier_ids: list[int] | None = None) -> dict[Key, int]:
+    """Replay every dossier's events (and every rating) through the same rules, from raw rows; with
+    `dossier_ids`, only those dossiers' (what they added to the counters)."""
     from apps.agencies.models import Agency
     from apps.dossiers.models import DossierEvent
     from apps.ratings.models import Rating
@@ -455,13 +469,16 @@ def recompute_counters() -> dict[Key, int]:
     totals: dict[Key, int] = {}
     state: dict[str, Any] = {}
     current = None
-    events = (
-        DossierEvent.objects.order_by("dossier_id", "id")
-        .values_list("dossier_id", "action", "from_status", "to_status", "at", "agency_id", "payload",
-                     "dossier__procedure_id", "dossier__channel", "dossier__online_level")
-        .iterator(chunk_size=5000)
-    )
-    for dossier_id, action, from_status, to_status, at, agency_id, payload, procedure_id, channel, level in events:
+    events = DossierEvent.objects.order_by("dossier_id", "id")
+    ratings = Rating.objects.all()
+    if dossier_ids is not None:
+        events, ratings = events.filter(dossier_id__in=dossier_ids), ratings.filter(dossier_id__in=dossier_ids)
+    rows = events.values_list(
+        "dossier_id", "action", "from_status", "to_status", "at", "agency_id", "payload", "dossier__procedure_id",
+        "dossier__channel", "dossier__online_level", "dossier__service_class",
+    ).iterator(chunk_size=5000)
+    for (dossier_id, action, from_status, to_status, at, agency_id, payload, procedure_id, channel, level,
+         service_class) in rows:
         if dossier_id != current:
             current, state = dossier_id, {"due": None, "agency": None, "received": None}
         due_before, agency_before = state["due"], state["agency"]
@@ -484,18 +501,20 @@ def recompute_counters() -> dict[Key, int]:
         )
         state["agency"] = agency_id
         for d in deltas_for_event(facts):
-            key = (d.agency, procedure_id, d.day, channel, level, int(d.metric), d.due_day)
+            key = (d.agency, procedure_id, d.day, channel, level, service_class, int(d.metric), d.due_day)
             totals[key] = totals.get(key, 0) + d.n
-    ratings = Rating.objects.values_list("agency_id", "procedure_id", "created_at", "dossier__channel",
-                                         "dossier__online_level", "level")
-    for agency_id, procedure_id, created_at, channel, level, rating_level in ratings.iterator(chunk_size=5000):
-        key = (agency_id, procedure_id, _day(created_at), channel, level, int(RATING_METRIC[rating_level]), NO_DUE_DAY)
+    rated = ratings.values_list("agency_id", "procedure_id", "created_at", "dossier__channel", "dossier__online_level",
+                                "dossier__service_class", "level")
+    for agency_id, procedure_id, created_at, channel, level, service_class, rating_level in rated.iterator(
+            chunk_size=5000):
+        key = (agency_id, procedure_id, _day(created_at), channel, level, service_class,
+               int(RATING_METRIC[rating_level]), NO_DUE_DAY)
         totals[key] = totals.get(key, 0) + 1
     return {k: v for k, v in totals.items() if v}
 
 
 def stored_counters() -> dict[Key, int]:
-    columns = ("agency_id", "procedure_id", "day", "channel", "level", "metric", "due_day")
+    columns = ("agency_id", "procedure_id", "day", "channel", "level", "service_class", "metric", "due_day")
     totals: dict[Key, int] = {}
     for model in (StatRollup, StatDelta):
         for row in model.objects.values_list(*columns, "n").iterator(chunk_size=10000):
@@ -503,8 +522,8 @@ def stored_counters() -> dict[Key, int]:
     return {k: v for k, v in totals.items() if v}
 
 
-TransferKey = tuple  # (from_agency_id, to_agency_id, procedure_id, day, channel, level)
-_TRANSFER_COLUMNS = ("from_agency_id", "to_agency_id", "procedure_id", "day", "channel", "level")
+TransferKey = tuple  # (from_agency_id, to_agency_id, procedure_id, day, channel, level, service_class)
+_TRANSFER_COLUMNS = ("from_agency_id", "to_agency_id", "procedure_id", "day", "channel", "level", "service_class")
 
 
 def recompute_transfers() -> dict[TransferKey, int]:
@@ -517,12 +536,12 @@ def recompute_transfers() -> dict[TransferKey, int]:
     totals: dict[TransferKey, int] = {}
     events = (DossierEvent.objects.filter(action=Action.TRANSFER.value)
               .values_list("agency_id", "at", "payload", "dossier__procedure_id", "dossier__channel",
-                           "dossier__online_level").iterator(chunk_size=5000))
-    for agency_id, at, payload, procedure_id, channel, level in events:
+                           "dossier__online_level", "dossier__service_class").iterator(chunk_size=5000))
+    for agency_id, at, payload, procedure_id, channel, level, service_class in events:
         from_id = agency_by_code.get((payload or {}).get("from_agency"))
         if from_id is None:
             continue
-        key = (from_id, agency_id, procedure_id, _day(at), channel, level)
+        key = (from_id, agency_id, procedure_id, _day(at), channel, level, service_class)
         totals[key] = totals.get(key, 0) + 1
     return totals
 
@@ -539,7 +558,7 @@ def stats_refill_transfers() -> None:
     StatTransfer.objects.all().delete()
     StatTransfer.objects.bulk_create(
         [StatTransfer(from_agency_id=k[0], to_agency_id=k[1], procedure_id=k[2], day=k[3], channel=k[4],
-                      level=k[5], n=n) for k, n in recompute_transfers().items()],
+                      level=k[5], service_class=k[6], n=n) for k, n in recompute_transfers().items()],
         batch_size=5000,
     )
 
@@ -575,8 +594,8 @@ def stats_rebuild(*, fix: bool = False) -> RebuildReport:
             StatRollup.objects.all().delete()
             StatRollup.objects.bulk_create(
                 [
-                    StatRollup(agency_id=k[0], procedure_id=k[1], day=k[2], channel=k[3], level=k[4], metric=k[5],
-                               due_day=k[6], n=n)
+                    StatRollup(agency_id=k[0], procedure_id=k[1], day=k[2], channel=k[3], level=k[4],
+                               service_class=k[5], metric=k[6], due_day=k[7], n=n)
                     for k, n in recomputed.items()
                 ],
                 batch_size=5000,

@@ -22,6 +22,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from apps.dashboard.models import Indicator, IndicatorTarget
+from apps.dashboard.selectors import CLASS_TILES
 
 from .history import DEPARTMENT, KHOAI_CHAU, VAN_GIANG, XUAN_QUAN, make_history
 
@@ -116,6 +117,13 @@ def assert_tiles_equal_api(driver) -> dict:
         assert tile.get_attribute("data-value") == ("" if value is None else str(value)), key
         printed = tile.find_element(By.CSS_SELECTOR, "[data-role=value]").text
         assert printed == vn_figure(value, isinstance(item, dict)), key
+    # The Decree 42/2022 tiles beside them: share of procedures offered and online share, per class.
+    classes = driver.find_elements(By.CSS_SELECTOR, "#service-classes .tile[data-class]")
+    assert [t.get_attribute("data-class") for t in classes] == [key for key, _, _ in CLASS_TILES]
+    for tile, (_, provision, online) in zip(classes, CLASS_TILES, strict=True):
+        for role, key in (("provision", provision), ("online-share", online)):
+            printed = tile.find_element(By.CSS_SELECTOR, f"[data-role={role}]").text
+            assert printed == vn_figure(summary[key]["value"], True), key
     return summary
 
 

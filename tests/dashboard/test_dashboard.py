@@ -159,6 +159,48 @@ def test_tiles_equal_the_statistics_api_for_the_same_query(demo, monkeypatch, me
     assert page["previous_summary"] == {k: v for k, v in before.items() if k not in ("from", "to")}
 
 
+CLASS_TILE = re.compile(r'data-class="([a-z_]+)" data-provision="([^"]*)" data-online-share="([^"]*)"')
+CLASS_KEYS = {"full": ("class_full_provision_rate", "online_share_class_full"),
+              "partial": ("class_partial_provision_rate", "online_share_class_partial"),
+              "full_partial": ("class_full_partial_provision_rate", "online_share_of_class_full_partial")}
+
+
+@pytest.mark.django_db
+def test_class_tiles_beside_the_level_tile_equal_the_statistics_api(demo, monkeypatch, media_root):
+    """Decree 42/2022 (issue 21): per class, the share of procedures offered and the online share
+    of the dossiers received, now and in the previous period, in the page's language."""
+    history = make_history(monkeypatch)
+    client = login("supervisor")
+    params = {"year": history.previous_month.year, "month": history.previous_month.month}
+    html = client.get("/dashboard/", params).content.decode()
+    query = export_query(html, "export-summary-csv")
+    summary = client.get("/api/v1/stats/summary/", query).json()
+    shown = {m.group(1): (m.group(2), m.group(3)) for m in CLASS_TILE.finditer(html)}
+    assert shown == {key: (as_text(summary[provision]["value"]), as_text(summary[online]["value"]))
+                     for key, (provision, online) in CLASS_KEYS.items()}
+    # The history received dossiers of both online classes, some of them online.
+    assert summary["received_class_full"] > 0 and summary["received_class_partial"] > 0
+    assert summary["online_share_of_class_full_partial"]["numerator"] > 0
+    assert html.index('data-indicator="level_3_4_provision_rate"') < html.index('id="service-classes"')
+    for text in ("Toàn trình", "Một phần", "Toàn trình và một phần", "Tỷ lệ thủ tục cung cấp",
+                 "Tỷ lệ hồ sơ nộp trực tuyến"):
+        assert text in html, text
+    page = dashboard_page_data(User.objects.get(username="supervisor"), params)
+    before = client.get("/api/v1/stats/summary/", {**query, "from": page["previous"]["from"].isoformat(),
+                                                   "to": page["previous"]["to"].isoformat()}).json()
+    for tile in page["class_tiles"]:
+        provision, online = CLASS_KEYS[tile["key"]]
+        assert (tile["provision_previous"], tile["online_share_previous"]) == (
+            before[provision]["value"], before[online]["value"])
+        assert (tile["provision"]["numerator"], tile["online_share"]["denominator"]) == (
+            summary[provision]["numerator"], summary[online]["denominator"])
+    english = client.get("/dashboard/", params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for text in ("Full online", "Partly online", "Full and partly online", "Share of procedures offered",
+                 "Share of dossiers filed online", "Online public services under Decree 42/2022"):
+        assert text in english, text
+    assert "Tỷ lệ hồ sơ nộp trực tuyến" not in english and "Toàn trình" not in english
+
+
 @pytest.mark.django_db
 def test_the_history_shows_up_where_it_was_made(demo, monkeypatch, media_root):
     """Not only equal to the API: the figures are the ones the history implies."""

@@ -189,7 +189,7 @@ def test_a_sink_row_that_the_database_refuses_leaves_nothing(demo, media_root, m
     def with_bad_row(record):
         writes = real(record)
         writes.add(StatDelta(agency_id=-5, procedure_id=record.dossier.procedure_id, day=date(2026, 1, 1),
-                             channel="online", level=4, metric=1, n=1))
+                             channel="online", level=4, service_class="full", metric=1, n=1))
         return writes
 
     monkeypatch.setattr(services, "collect", with_bad_row)

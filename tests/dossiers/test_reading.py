@@ -181,11 +181,12 @@ def test_queue_query_uses_the_queue_index(queue_data):
         cursor.execute(
             """
             INSERT INTO dossiers_dossier (code, procedure_id, receiving_agency_id, agency_id, online_level,
-                processing_days, channel, status, version, applicant_type, applicant_name, applicant_id_number,
+                service_class, processing_days, channel, status, version, applicant_type, applicant_name,
+                applicant_id_number,
                 applicant_phone, applicant_email, applicant_address, form_data, submitted_at, received_at, due_at,
                 appointment_at, timeliness, rejected_at_intake, result, result_note, payment_method, updated_at)
             SELECT 'BULK-' || g, d.procedure_id, d.receiving_agency_id, (%s::bigint[])[1 + g %% %s], d.online_level,
-                d.processing_days, d.channel,
+                d.service_class, d.processing_days, d.channel,
                 (ARRAY['received','in_progress','resolved','returned','returned','returned'])[1 + g %% 6],
                 1, d.applicant_type, d.applicant_name, d.applicant_id_number, '', '', '', '{}', d.submitted_at,
                 d.received_at, d.received_at + (g || ' minutes')::interval, d.received_at,

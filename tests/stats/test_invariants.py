@@ -44,7 +44,7 @@ ADDITIVE = ("received", "online_received", "submitted_online", "resolved", "reso
             "resolved_late", "rejected", "withdrawn", "rejected_at_intake", "withdrawn_before_reception",
             "carried_over", "pending_end", "overdue_end", "handled", "payments_confirmed", "ratings",
             "ratings_very_satisfied", "ratings_satisfied", "ratings_dissatisfied")
-BY_GROUP = ("agency", "tier", "procedure", "channel", "level")
+BY_GROUP = ("agency", "tier", "procedure", "channel", "level", "class")
 BY_TIME = ("day", "month", "quarter", "year")
 
 
@@ -72,6 +72,13 @@ def assert_invariants(figures: dict, label) -> None:
         + figures["pending_end"]), label
     assert 0 <= figures["overdue_end"] <= figures["pending_end"], label
     assert figures["transferred_in"] >= 0 and figures["transferred_out"] >= 0, label
+    # Decree 42/2022 classes: parts of the procedures offered and of the dossiers received.
+    full, partial = figures["procedures_offered_class_full"], figures["procedures_offered_class_partial"]
+    assert full + partial == figures["class_full_partial_provision_rate"]["numerator"] <= figures["procedures_offered"]
+    assert figures["received_class_full"] + figures["received_class_partial"] <= figures["received"], label
+    assert figures["online_share_of_class_full_partial"]["numerator"] == (
+        figures["online_share_class_full"]["numerator"] + figures["online_share_class_partial"]["numerator"]), label
+    assert figures["online_share_of_class_full_partial"]["numerator"] <= figures["online_received"], label
 
 
 def transfers_between_groups(codes: set[str], start: date, end: date, group_of) -> int:
@@ -96,6 +103,8 @@ def expected_groups(by: str, codes: set[str], query: dict) -> set[str]:
         return set(Procedure.objects.filter(pk__in=offered).values_list("code", flat=True))
     if by == "level":
         return {"1", "2", "3", "4"}
+    if by == "class":
+        return {"full", "partial", "none"}
     return {"online", "portal", "counter", "post"}
 
 
@@ -114,6 +123,11 @@ def check_history(client, *, periods=PERIODS, scopes=SCOPES) -> int:
             label = (query, start, by)
             names = {g["group"] for g in groups}
             assert expected_groups(by, codes, query) <= names, label  # every group, even without figures
+            if by == "class":  # a group per class, no other
+                assert names == expected_groups(by, codes, query), label
+                by_class = {g["group"]: g for g in groups}
+                assert (by_class["full"]["received"], by_class["partial"]["received"]) == (
+                    summary["received_class_full"], summary["received_class_partial"]), label
             for group in groups:
                 assert_invariants(group, (*label, group["group"]))
                 checked += 1
@@ -144,15 +158,19 @@ def check_history(client, *, periods=PERIODS, scopes=SCOPES) -> int:
 
 def busy_world(monkeypatch, seed: int) -> World:
     """A World whose agencies share procedures inside their subtrees (a transfer goes only to an
-    agency offering the dossier's procedure), transfers often, back and forth."""
+    agency offering the dossier's procedure), each at its own service class (so transferred
+    dossiers are counted at agencies offering their procedure at another class), transfers often,
+    back and forth."""
     from apps.catalog.selectors import forget_catalog_cache
 
     shared = {VAN_GIANG: ("1.001193", "1.000894"), KHOAI_CHAU: ("1.001193", "1.000894", "2.000815"),
               FINANCE: ("2.000488",), ROOT: ("1.009994",)}
+    classes = itertools.cycle(("none", "full", "partial"))
     for agency, codes in shared.items():
         for code in codes:
             Offering.objects.create(agency=Agency.objects.get(code=agency), procedure=Procedure.objects.get(code=code),
-                                    online_level=Procedure.objects.get(code=code).online_level)
+                                    online_level=Procedure.objects.get(code=code).online_level,
+                                    service_class=next(classes))
     forget_catalog_cache()
     world = World(monkeypatch, seed)
     world.back_and_forth = True

@@ -172,15 +172,18 @@ def midnight(day: date) -> datetime:
 
 
 def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int | None = None,
-              level: int | None = None) -> dict:
-    """The indicators' raw figures; `procedure_id` / `level` keep only dossiers of that procedure /
-    offered at that level (the dossier's online_level), and procedures offered at that level."""
+              level: int | None = None, service_class: str | None = None) -> dict:
+    """The indicators' raw figures; `procedure_id` / `level` / `service_class` keep only dossiers of
+    that procedure / offered at that level or class (the dossier's online_level and service_class,
+    recorded at intake), and procedures offered at that level or class (highest level, best class)."""
     lo, hi = midnight(start), midnight(end)
     dossiers = Dossier.objects.all()
     if procedure_id is not None:
         dossiers = dossiers.filter(procedure_id=procedure_id)
     if level is not None:
         dossiers = dossiers.filter(online_level=level)
+    if service_class is not None:
+        dossiers = dossiers.filter(service_class=service_class)
     kept = set(dossiers.values_list("pk", flat=True))
     agency_ids = set(Agency.objects.filter(code__in=agency_codes).values_list("pk", flat=True))
     code_of = dict(Agency.objects.values_list("pk", "code"))
@@ -254,15 +257,32 @@ def recompute(agency_codes: set[str], start: date, end: date, procedure_id: int 
     if procedure_id is not None:
         offerings = offerings.filter(procedure_id=procedure_id)
     levels = dict(offerings.values("procedure_id").annotate(m=Max("online_level")).values_list("procedure_id", "m"))
+    classes: dict[int, str] = {}  # the best class any agency of the scope offers the procedure at
+    for procedure, offered_class in offerings.values_list("procedure_id", "service_class"):
+        if CLASS_ORDER.index(offered_class) < CLASS_ORDER.index(classes.get(procedure, "none")):
+            offered_class = classes[procedure]
+        classes[procedure] = offered_class
     if level is not None:  # procedures whose (highest) level offered in the scope is that level
         levels = {p: v for p, v in levels.items() if v == level}
+    if service_class is not None:  # and whose best class in the scope is that class
+        levels = {p: v for p, v in levels.items() if classes[p] == service_class}
+    classes = {p: classes[p] for p in levels}
     online_procs = set(received.filter(channel__in=["online", "portal"]).values_list("procedure_id", flat=True))
     out["offered"] = len(levels)
     out["offered_l3"] = sum(1 for v in levels.values() if v == 3)
     out["offered_l4"] = sum(1 for v in levels.values() if v == 4)
     out["with_online"] = sum(1 for p, v in levels.items() if v >= 3 and p in online_procs)
+    for name in ("full", "partial"):
+        of_class = received.filter(service_class=name)
+        out[f"received_{name}"] = of_class.count()
+        out[f"online_received_{name}"] = of_class.filter(channel__in=["online", "portal"]).count()
+        out[f"offered_{name}"] = sum(1 for v in classes.values() if v == name)
+        out[f"with_online_{name}"] = sum(1 for p, v in classes.items() if v == name and p in online_procs)
     del code_of
     return out
+
+
+CLASS_ORDER = ("none", "partial", "full")  # Decree 42/2022 classes, worst to best
 
 
 def assert_matches(api: dict, raw: dict) -> None:
@@ -292,8 +312,26 @@ def assert_matches(api: dict, raw: dict) -> None:
         "procedures_offered_level_3": raw["offered_l3"],
         "procedures_offered_level_4": raw["offered_l4"],
         "procedures_with_online_dossiers": raw["with_online"],
+        "procedures_offered_class_full": raw["offered_full"],
+        "procedures_offered_class_partial": raw["offered_partial"],
+        "received_class_full": raw["received_full"],
+        "received_class_partial": raw["received_partial"],
+        "procedures_with_online_dossiers_class_full_partial": raw["with_online_full"] + raw["with_online_partial"],
     }
     assert {k: api[k] for k in expected} == expected
+    # Decree 42/2022 classes: provision over every procedure offered, online shares over the class's dossiers.
+    full, partial, offered = raw["offered_full"], raw["offered_partial"], raw["offered"]
+    assert api["class_full_provision_rate"] == _ratio(full, offered)
+    assert api["class_partial_provision_rate"] == _ratio(partial, offered)
+    assert api["class_full_partial_provision_rate"] == _ratio(full + partial, offered)
+    assert api["online_share_class_full"] == _ratio(raw["online_received_full"], raw["received_full"])
+    assert api["online_share_class_partial"] == _ratio(raw["online_received_partial"], raw["received_partial"])
+    assert api["online_share_of_class_full_partial"] == _ratio(
+        raw["online_received_full"] + raw["online_received_partial"], raw["received_full"] + raw["received_partial"])
+    assert api["procedures_with_online_dossiers_class_full_rate"] == _ratio(raw["with_online_full"], full)
+    assert api["procedures_with_online_dossiers_class_partial_rate"] == _ratio(raw["with_online_partial"], partial)
+    assert api["procedures_with_online_dossiers_class_full_partial_rate"] == _ratio(
+        raw["with_online_full"] + raw["with_online_partial"], full + partial)
     assert api["online_share"]["numerator"] == raw["online_received"]
     assert api["online_share"]["denominator"] == raw["received"]
     assert (api["online_share_of_online_offered"]["numerator"],
@@ -367,7 +405,8 @@ def test_filtered_api_equals_recompute_from_raw_rows(demo, monkeypatch, as_user,
     code_of = dict(Procedure.objects.values_list("pk", "code"))
     first_level = Dossier.objects.filter(procedure_id=first).values_list("online_level", flat=True).first()
     filters = [{"level": 2}, {"level": 3}, {"level": 4}, {"procedure": first}, {"procedure": second},
-               {"procedure": first, "level": first_level}]
+               {"procedure": first, "level": first_level}, {"class": "full"}, {"class": "partial"}, {"class": "none"},
+               {"class": "full", "level": 4}]
     received = defaultdict(int)
     for scope_code, codes in SCOPES:
         for start, end in (PERIODS[0], PERIODS[2], PERIODS[3], (date(2025, 2, 10), date(2025, 4, 1))):
@@ -377,7 +416,8 @@ def test_filtered_api_equals_recompute_from_raw_rows(demo, monkeypatch, as_user,
                     params["procedure"] = code_of[f["procedure"]]
                 response = supervisor.get("/api/v1/stats/summary/", params)
                 assert response.status_code == 200, response.json()
-                raw = recompute(codes, start, end, procedure_id=f.get("procedure"), level=f.get("level"))
+                raw = recompute(codes, start, end, procedure_id=f.get("procedure"), level=f.get("level"),
+                                service_class=f.get("class"))
                 assert_matches(response.json(), raw)
                 received[tuple(f.items())] += raw["received"]
     assert all(received[tuple(f.items())] > 0 for f in filters), received  # no filter compares zeros only
@@ -392,7 +432,7 @@ def test_breakdowns_add_up_to_the_summary(demo, monkeypatch, as_user):
     summary = supervisor.get("/api/v1/stats/summary/", params).json()
     additive = ("received", "online_received", "resolved", "resolved_late", "rejected", "withdrawn",
                 "payments_confirmed", "ratings")
-    for by in ("agency", "procedure", "channel", "level", "tier"):
+    for by in ("agency", "procedure", "channel", "level", "class", "tier"):
         groups = supervisor.get("/api/v1/stats/breakdown/", {**params, "by": by}).json()["groups"]
         for name in additive:
             assert sum(g[name] for g in groups) == summary[name], (by, name)
@@ -470,13 +510,17 @@ def _fine_and_coarse_agree() -> int:
     one = frozenset(Agency.objects.filter(code="000.00.17.H29").values_list("pk", flat=True))
     first, second = _busiest_procedures(2)
     first_level = Dossier.objects.filter(procedure_id=first).values_list("online_level", flat=True).first()
+    first_class = Dossier.objects.filter(procedure_id=first).values_list("service_class", flat=True).first()
     scopes = [Scope(None), Scope(district), Scope(one), Scope(None, tier="district"), Scope(frozenset()),
               # level filters: the level column of the agency tables
               Scope(None, level=3), Scope(None, level=4), Scope(district, level=2),
               Scope(None, tier="district", level=3),
               # procedure filters: the per-procedure tables and the rollup's edge days
               Scope(None, procedure_id=first), Scope(district, procedure_id=first), Scope(one, procedure_id=second),
-              Scope(None, procedure_id=first, level=first_level), Scope(None, procedure_id=second, tier="commune")]
+              Scope(None, procedure_id=first, level=first_level), Scope(None, procedure_id=second, tier="commune"),
+              # class filters: the class column of every table
+              Scope(None, service_class="full"), Scope(district, service_class="partial"),
+              Scope(None, service_class="none", level=2), Scope(None, procedure_id=first, service_class=first_class)]
     # Periods "up to today" end after the latest compacted day: their last month's row and the
     # horizon's balance snapshot answer for its days (selectors._spans, _snapshot_month).
     latest = latest_compacted_day()
@@ -504,7 +548,8 @@ def _fine_and_coarse_agree() -> int:
                 assert {k: v for k, v in group.items() if k in fine} == fine, (scope, by, low)
                 compared += 1
     start, end = date(2025, 1, 10), date(2025, 3, 20)
-    for scope in (Scope(None), Scope(None, level=3), Scope(None, procedure_id=first), Scope(district, level=4)):
+    for scope in (Scope(None), Scope(None, level=3), Scope(None, procedure_id=first), Scope(district, level=4),
+                  Scope(None, service_class="partial")):
         for group in stats_breakdown(scope, start, end, "agency"):
             pk = Agency.objects.get(code=group["group"]).pk
             fine = _summary_fine(replace(scope, agency_ids=frozenset({pk})), start, end)
@@ -513,21 +558,24 @@ def _fine_and_coarse_agree() -> int:
         for group in stats_breakdown(replace(scope, agency_ids=scope.agency_ids or district), start, end, "tier"):
             fine = _summary_fine(replace(scope, agency_ids=scope.agency_ids or district, tier=group["group"]),
                                  start, end)
-            assert {k: v for k, v in group.items() if k != "group"} == fine
+            assert {k: v for k, v in group.items() if k not in ("group", "group_label")} == fine
             compared += 1
-    # By procedure and by level (coarse now): each group equals the fine summary of that group's
-    # scope, and a group only the fine breakdown lists has nothing to count.
+    # By procedure, by level and by class (coarse now): each group equals the fine summary of that
+    # group's scope, and a group only the fine breakdown lists has nothing to count.
     procedure_pk = dict(Procedure.objects.values_list("code", "pk"))
-    for scope in (Scope(None), Scope(district), Scope(None, level=3), Scope(district, procedure_id=first)):
-        for by, (start, end) in itertools.product(("procedure", "level"), ((date(2025, 1, 10), date(2025, 3, 20)),
-                                                                          (date(2025, 2, 1), date(2025, 5, 1)),
-                                                                          (month, after))):
+    narrow = {"procedure": lambda scope, key: replace(scope, procedure_id=procedure_pk[key]),
+              "level": lambda scope, key: replace(scope, level=int(key)),
+              "class": lambda scope, key: replace(scope, service_class=key)}
+    for scope in (Scope(None), Scope(district), Scope(None, level=3), Scope(district, procedure_id=first),
+                  Scope(None, service_class="full")):
+        for by, (start, end) in itertools.product(narrow, ((date(2025, 1, 10), date(2025, 3, 20)),
+                                                           (date(2025, 2, 1), date(2025, 5, 1)), (month, after))):
             groups = {g["group"]: g for g in stats_breakdown(scope, start, end, by)}
             assert list(groups) == sorted(groups, key=str)
             for key, group in groups.items():
-                narrowed = (replace(scope, procedure_id=procedure_pk[key]) if by == "procedure"
-                            else replace(scope, level=int(key)))
-                assert {k: v for k, v in group.items() if k != "group"} == _summary_fine(narrowed, start, end)
+                narrowed = narrow[by](scope, key)
+                assert {k: v for k, v in group.items() if k not in ("group", "group_label")} == _summary_fine(
+                    narrowed, start, end), (scope, by, key)
                 compared += 1
             for group in _breakdown_fine(scope, start, end, by):
                 if group["group"] not in groups:
@@ -606,6 +654,11 @@ def test_rebuild_detects_a_corrupted_row_in_every_coarse_table(demo, monkeypatch
             model.objects.filter(pk=row.pk).update(level=9)
             assert coarse_differences() == [model._meta.db_table], model
             model.objects.filter(pk=row.pk).update(level=row.level)
+        # and one booked under the wrong class (classes need not follow levels)
+        row = model.objects.exclude(agency_id=m.ALL_AGENCIES).order_by("id").first()
+        model.objects.filter(pk=row.pk).update(service_class="bogus")
+        assert coarse_differences() == [model._meta.db_table], model
+        model.objects.filter(pk=row.pk).update(service_class=row.service_class)
     assert coarse_differences() == []
 
 

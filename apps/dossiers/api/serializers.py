@@ -17,6 +17,7 @@ from apps.common.labels import (
     dossier_status_label,
     event_status_label,
     level_label,
+    service_class_label,
     status_label,
     timeliness_label,
 )
@@ -131,19 +132,22 @@ class DossierSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     status_label = LabelField(dossier_status_label, source="*")
     channel_label = LabelField(channel_label, source="channel")
     online_level_label = LabelField(level_label, source="online_level")
+    service_class_label = LabelField(service_class_label, source="service_class")
     timeliness_label = LabelField(timeliness_label, source="timeliness")
     allowed_action_labels = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
         fields = (
-            "id", "code", "status", "channel", "procedure", "procedure_name", "online_level", "processing_days",
+            "id", "code", "status", "channel", "procedure", "procedure_name", "online_level", "service_class",
+            "processing_days",
             "agency", "agency_name", "receiving_agency", "applicant_type", "applicant_name", "applicant_id_number",
             "applicant_birth_date", "applicant_phone", "applicant_email", "applicant_address", "form_data",
             "submitted_at", "received_at", "due_at", "appointment_at", "resolved_at", "returned_at", "closed_at",
             "timeliness", "overdue", "result", "result_note", "fee_amount", "payment_method", "paid_at",
             "received_by", "assigned_to", "version", "allowed_actions",
-            "status_label", "channel_label", "online_level_label", "timeliness_label", "allowed_action_labels",
+            "status_label", "channel_label", "online_level_label", "service_class_label", "timeliness_label",
+            "allowed_action_labels",
         )
         read_only_fields = fields
 

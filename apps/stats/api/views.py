@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agencies.models import Tier
+from apps.catalog.models import ServiceClass
 from apps.common.exports import XLSX_TYPE, csv_response, flatten, xlsx_response
 
 from ..selectors import (
@@ -35,6 +36,12 @@ QUERY_PARAMETERS = [
     OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Local day after the period (exclusive)"),
     OpenApiParameter("procedure", OpenApiTypes.STR),
     OpenApiParameter("level", OpenApiTypes.INT, enum=[1, 2, 3, 4]),
+    OpenApiParameter(
+        "class", OpenApiTypes.STR, enum=[c.value for c in ServiceClass],
+        description="Decree 42/2022 service class the dossiers were offered at (full = toàn trình, partial = một "
+                    "phần, none): the dossier's offering class at intake, and the procedures whose best class in "
+                    "the scope is this one",
+    ),
     OpenApiParameter("tier", OpenApiTypes.STR, enum=[t.value for t in Tier]),
     OpenApiParameter(
         "include_predecessors", OpenApiTypes.BOOL,
@@ -51,8 +58,20 @@ class StatsAPIView(APIView):
     extra_problem_statuses = (404,)  # `scope` names no agency in the caller's scope (apps/common/schema.py)
 
 
+CLASS_FIGURES = (
+    "Beside the level figures, the Decree 42/2022 service-class figures. A dossier's class is its offering's at "
+    "intake (kept when the offering changes class later); a procedure's class in the scope is the best class any "
+    "of the scope's agencies offers it at (full > partial > none), as its level is the highest. "
+    "`procedures_offered_class_full` / `_partial`, and `class_full_provision_rate`, `class_partial_provision_rate`, "
+    "`class_full_partial_provision_rate` over `procedures_offered`; `received_class_full` / `_partial`; "
+    "`online_share_class_full` / `_partial`: dossiers of that class received online or through the portal over "
+    "dossiers of that class received; `online_share_of_class_full_partial`: the same over both classes; "
+    "`procedures_with_online_dossiers_class_full_partial` and its rates over the procedures offered at that class."
+)
+
+
 @extend_schema(tags=["statistics"], summary="Every indicator of DESIGN.md section 6 for a scope and period",
-               parameters=QUERY_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+               description=CLASS_FIGURES, parameters=QUERY_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
 class StatsSummaryView(StatsAPIView):
 
     def get(self, request):
@@ -61,7 +80,10 @@ class StatsSummaryView(StatsAPIView):
 
 
 @extend_schema(
-    tags=["statistics"], summary="The same indicators grouped by agency, tier, procedure, channel, level or time",
+    tags=["statistics"],
+    summary="The same indicators grouped by agency, tier, procedure, channel, level, service class or time",
+    description="Every group of the scope is listed, with zeros where nothing happened. Groups of tier, channel, "
+                "level and class also carry `group_label`, the official label in the request's language.",
     parameters=[*QUERY_PARAMETERS, OpenApiParameter("by", OpenApiTypes.STR, enum=list(GROUPINGS), required=True)],
     responses={200: OpenApiTypes.OBJECT},
 )
