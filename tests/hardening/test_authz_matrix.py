@@ -163,6 +163,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/accounts/login/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     ("PUT",  "/accounts/login/"):                                "200 200 200 200 200 200 200 200 200 200 200",
     ("POST", "/accounts/logout/"):                               "302 302 302 302 302 302 302 302 302 302 302",
+    # after sign-in: every one is sent to the page of their daily work (the public pages without a session)
+    ("GET",  "/accounts/start/"):                                "302 302 302 302 302 302 302 302 302 302 302",
     # the clerk workbench (session): clerks, specialists and leaders; another agency's dossier is a 404
     ("GET",  "/workbench/"):                                     "302 403 403 200 200 200 200 403 403 302 403",
     ("GET",  "/workbench/register/"):                           "302 403 403 200 200 403 403 403 403 302 403",
@@ -422,6 +424,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Req]] = {
     # Django's form views take PUT like POST, but read no form from a PUT body: the form comes back.
     ("PUT", "/accounts/login/"): lambda w: _form("PUT", "/accounts/login/", SIGN_IN),
     ("POST", "/accounts/logout/"): lambda w: _form("POST", "/accounts/logout/", {}),
+    ("GET", "/accounts/start/"): lambda w: _get("/accounts/start/"),
     ("GET", "/workbench/"): lambda w: _get("/workbench/"),
     ("GET", "/workbench/register/"): lambda w: _get("/workbench/register/"),
     ("GET", "/workbench/dossiers/<int:pk>/"): lambda w: _get(f"/workbench/dossiers/{w.pk('received')}/"),

@@ -98,7 +98,7 @@ def test_the_dossier_page_with_its_action_forms_in_each_language(queue_data):
         "Register at the counter",
         "Approved",
         "Refused",
-        "Receipt and appointment slip",
+        "Receipt of dossier and appointment for results",
         "Intake",
     } <= set(english)
 
@@ -116,7 +116,7 @@ def test_a_handled_dossier_page_and_its_kiosk_in_each_language(handled):
         "Documents to add",
         "Reason",
         "Timeliness",
-        "Request for additional documents",
+        "Request to supplement and complete a dossier",
     } <= set(english)
     assert "Ban chup CCCD mo" in english  # what the specialist typed, as typed
 
@@ -189,7 +189,7 @@ def test_registration_and_printing_in_each_language(demo, media_root):
     )
     assert response.status_code == 302
     printing = assert_english(text_of(clerk.get(response["Location"])))
-    assert "Receipt and appointment slip" in printing and "Print" in printing
+    assert "Receipt of dossier and appointment for results" in printing and "Print" in printing
 
 
 @pytest.mark.parametrize(
