@@ -608,7 +608,8 @@ def _fetch_at_latest(build) -> list[tuple]:
             f"SELECT c.ok, m.* FROM (SELECT COALESCE(MAX(day), %s) = %s AS ok FROM {StatRollup._meta.db_table}) c "
             f"LEFT JOIN ({sql}) m ON true", [no_day, latest or no_day, *params])
         if rows[0][0]:
-            return [row[1:] for row in rows if any(v is not None for v in row[1:])]
+            nothing = (None,) * (len(rows[0]) - 1)  # the LEFT JOIN's row when the statement found none
+            return [values for values in (row[1:] for row in rows) if values != nothing]
     raise RuntimeError("the latest compacted day kept moving during a statistics read")
 
 
