@@ -133,6 +133,8 @@ def start_workers(n: int, env: dict[str, str], log_dir: Path) -> list[subprocess
         log = log_dir / f"worker-{n}-{i}.log"
         while b" ready." not in log.read_bytes():
             if time.monotonic() > deadline or workers[i].poll() is not None:
+                for worker in workers:  # none outlives the bench (they would drain the next run's queue)
+                    worker.kill()
                 raise BenchError(f"worker {i} did not start:\n{log.read_text()[-2000:]}")
             time.sleep(0.1)
     return workers
@@ -235,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.fake_portal_dvcqg import FakeDvcqgPortal
 
         adapters = ["webhook", "dvcqg"] if args.adapter == "both" else [args.adapter]
-        common = {**env, "REDIS_URL": args.broker, "CACHE_URL": args.broker, "PORTAL_BATCH_SIZE": str(args.batch_size),
+        # LOG_LEVEL INFO: start_workers waits for Celery's "ready." line, an INFO message (django_env's
+        # WARNING hid it, and every worker "did not start").
+        common = {**env, "LOG_LEVEL": "INFO", "REDIS_URL": args.broker, "CACHE_URL": args.broker,
+                  "PORTAL_BATCH_SIZE": str(args.batch_size),
                   "PORTAL_TIMEOUT": "30", "PORTAL_DRAIN_BUDGET_SECONDS": str(args.max_seconds)}
         results, problems, bests = [], [], {}
         for adapter in adapters:
