@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -67,6 +68,24 @@ def browser(downloads, monkeypatch):
 
 def wait(driver, seconds: float = 20) -> WebDriverWait:
     return WebDriverWait(driver, seconds)
+
+
+def page_replaced(old_element):
+    """Wait condition: the page holding old_element has been replaced by the next one. Selenium's
+    staleness_of knows only StaleElementReferenceException; while the navigation is under way chromedriver
+    may instead answer "Node with given id does not belong to the document", which says the same."""
+    def replaced(_driver) -> bool:
+        try:
+            old_element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return True
+            raise
+        return False
+
+    return replaced
 
 
 def log_in(driver, base: str, username: str, target: str = "/dashboard/") -> None:

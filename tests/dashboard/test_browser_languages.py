@@ -12,7 +12,7 @@ from apps.accounts.models import User
 from apps.dashboard.models import Indicator, IndicatorTarget
 
 from .history import make_history
-from .test_browser import CHROMEDRIVER, CHROMIUM, browser, downloads, log_in, screenshot, wait
+from .test_browser import CHROMEDRIVER, CHROMIUM, browser, downloads, log_in, page_replaced, screenshot, wait
 
 __all__ = ["browser", "downloads"]  # fixtures
 
@@ -33,7 +33,7 @@ def test_a_leader_switches_the_dashboard_to_english(demo, monkeypatch, media_roo
 
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, "language-en").click()
-    wait(driver).until(ec.staleness_of(page))
+    wait(driver).until(page_replaced(page))
     wait(driver).until(ec.presence_of_element_located((By.ID, "period-label")))
     assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "month=" in driver.current_url  # the same page, the same period

@@ -8,7 +8,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
 from apps.dossiers.models import Dossier
-from tests.dashboard.test_browser import CHROMEDRIVER, CHROMIUM, PHONE, browser, downloads, screenshot, wait
+from tests.dashboard.test_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    PHONE,
+    browser,
+    downloads,
+    page_replaced,
+    screenshot,
+    wait,
+)
 
 from .test_browser import ID_NUMBER, csp_violations, no_horizontal_scroll
 
@@ -25,7 +34,7 @@ def switch_to(driver, language: str) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     path = driver.execute_script("return location.pathname + location.search")
     driver.find_element(By.ID, f"language-{language}").click()
-    wait(driver).until(ec.staleness_of(page))
+    wait(driver).until(page_replaced(page))
     wait(driver).until(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == language)
     assert driver.execute_script("return location.pathname + location.search") == path
 

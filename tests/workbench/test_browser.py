@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select
 from apps.accounts.models import User
 from apps.dossiers.models import Dossier, DossierDocument, DossierEvent
 from apps.ratings.models import Rating
-from tests.dashboard.test_browser import CHROMEDRIVER, CHROMIUM, DESKTOP, PASSWORD, screenshot, wait
+from tests.dashboard.test_browser import CHROMEDRIVER, CHROMIUM, DESKTOP, PASSWORD, page_replaced, screenshot, wait
 from tests.dossier_fixtures import PDF, PNG, RECORD, RECORD_DOCS, multipart
 
 TABLET = (768, 1024)
@@ -80,7 +80,7 @@ def click_and_load(driver, element) -> None:
     old page's elements as if they were the new one's)."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait(driver).until(ec.staleness_of(page))
+    wait(driver).until(page_replaced(page))
 
 
 def open_dossier(driver, base: str, dossier: Dossier) -> None:
