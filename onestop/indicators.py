@@ -10,6 +10,7 @@ other), so statistics of a past period do not change when a dossier moves later.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -194,18 +195,22 @@ def provision(offered: Mapping[Any, Offered], online: Collection[Any]) -> dict[s
     """PeriodCounts' provision fields from the procedures a scope offers and the procedures that
     received >= 1 online dossier in the period: by level (with online: levels 3 and 4) and by
     class (with online: full and partial)."""
+    # Counted per (level, class) pair first: Counter hashes the pairs in C, and a dashboard asks
+    # this for every agency of a province (~16,500 offerings per page).
+    pairs = Counter(offered.values())
+    online_pairs = Counter(map(offered.__getitem__, offered.keys() & online))
     by_level: dict[int, int] = {}
     with_online: dict[int, int] = {}
     by_class: dict[str, int] = {}
     with_online_by_class: dict[str, int] = {}
-    for procedure, (level, service_class) in offered.items():
-        by_level[level] = by_level.get(level, 0) + 1
-        by_class[service_class] = by_class.get(service_class, 0) + 1
-        if procedure in online:
-            if level >= 3:
-                with_online[level] = with_online.get(level, 0) + 1
-            if service_class in ONLINE_CLASSES:
-                with_online_by_class[service_class] = with_online_by_class.get(service_class, 0) + 1
+    for (level, service_class), n in pairs.items():
+        by_level[level] = by_level.get(level, 0) + n
+        by_class[service_class] = by_class.get(service_class, 0) + n
+    for (level, service_class), n in online_pairs.items():
+        if level >= 3:
+            with_online[level] = with_online.get(level, 0) + n
+        if service_class in ONLINE_CLASSES:
+            with_online_by_class[service_class] = with_online_by_class.get(service_class, 0) + n
     return {"offered": by_level, "offered_with_online": with_online, "offered_by_class": by_class,
             "offered_with_online_by_class": with_online_by_class}
 

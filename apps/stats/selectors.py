@@ -608,8 +608,10 @@ def _fetch_at_latest(build) -> list[tuple]:
             f"SELECT c.ok, m.* FROM (SELECT COALESCE(MAX(day), %s) = %s AS ok FROM {StatRollup._meta.db_table}) c "
             f"LEFT JOIN ({sql}) m ON true", [no_day, latest or no_day, *params])
         if rows[0][0]:
-            nothing = (None,) * (len(rows[0]) - 1)  # the LEFT JOIN's row when the statement found none
-            return [values for values in (row[1:] for row in rows) if values != nothing]
+            # The LEFT JOIN gives either the statement's rows or, when it found none, one row of nulls.
+            if len(rows) == 1 and all(value is None for value in rows[0][1:]):
+                return []
+            return [row[1:] for row in rows]
     raise RuntimeError("the latest compacted day kept moving during a statistics read")
 
 
@@ -714,6 +716,14 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
     balance_metrics = f"{ins}, {outs}"
     signed = f"CASE WHEN x.metric IN ({ins}) THEN x.n WHEN x.metric IN ({outs}) THEN -x.n ELSE 0 END"
     open_due = int(Metric.OPEN_DUE)
+    received = int(Metric.RECEIVED)
+
+    def split(online_expr: str) -> str:
+        # Only received dossiers are told apart by channel, level and class (_coarse_counts); the
+        # other metrics come back one row each, not one per combination (a third of the rows).
+        return (f"CASE WHEN x.metric = {received} THEN {online_expr} ELSE false END, "
+                f"CASE WHEN x.metric = {received} THEN x.level ELSE 0 END, "
+                f"CASE WHEN x.metric = {received} THEN x.service_class ELSE '' END")
 
     spans = _spans(buckets, latest)
     # Overdue at each bucket's end: (bucket, t, due cutoff u = overdue_cutoff(t), snapshot month s).
@@ -740,16 +750,16 @@ def _coarse_sql(scope: Scope, buckets: list[tuple[date, date]], by: str | None,
 
     # Period sums.
     branches.append(
-        f"SELECT {g} AS g, {PERIOD} AS part, r.b, x.metric, x.online, x.level, x.service_class, SUM(x.n) AS n "
+        f"SELECT {g} AS g, {PERIOD} AS part, r.b, x.metric, {split('x.online')}, SUM(x.n) AS n "
         f"FROM {src.month} x{join} JOIN r ON r.t = 1 AND x.month >= r.lo AND x.month < r.hi "
         f"WHERE true{scoped()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     if any(t == 2 for _b, t, _lo, _hi in spans):  # whole months need no day rows (nor a plan for them)
         branches.append(
-            f"SELECT {g}, {PERIOD}, r.b, x.metric, x.online, x.level, x.service_class, SUM(x.n) "
+            f"SELECT {g}, {PERIOD}, r.b, x.metric, {split('x.online')}, SUM(x.n) "
             f"FROM {src.day} x{join} JOIN r ON r.t = 2 AND x.day >= r.lo AND x.day < r.hi "
             f"WHERE true{scoped_day()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     branches.append(
-        f"SELECT {g}, {PERIOD}, r.b, x.metric, x.channel IN ({online}), x.level, x.service_class, SUM(x.n) "
+        f"SELECT {g}, {PERIOD}, r.b, x.metric, {split(f'x.channel IN ({online})')}, SUM(x.n) "
         f"FROM {delta} x{join} JOIN r ON r.t = 3 AND x.day >= r.lo AND x.day < r.hi "
         f"WHERE x.metric <> {open_due}{scoped_delta()} GROUP BY 1, 2, 3, 4, 5, 6, 7")
     # Pending at the start (the ends follow: carried over + the period's balance changes).
