@@ -419,7 +419,10 @@ def documents_sql(files: int, dossier: str) -> str:
 
 def one_statement_sql(files: int) -> str:
     """The same writes in one statement (one round trip, its own transaction)."""
-    code = "%(prefix)s || lpad((SELECT last_value FROM c)::text, 4, '0')"
+    # As the service numbers codes: four digits, more past 9,999 (lpad alone would cut 14010 to
+    # "1401", a code the counter gave out long before: a duplicate key once a day passed 10,000).
+    number = "(SELECT last_value FROM c)::text"
+    code = f"%(prefix)s || lpad({number}, greatest(4, length({number})), '0')"
     docs = (f", docs AS ({documents_sql(files, '(SELECT id FROM d)')})" if files else "")
     return f"""
 WITH c AS ({UPSERT_COUNTER}),
@@ -547,7 +550,8 @@ PGBENCH_SCRIPT = """WITH c AS (INSERT INTO dossiers_codecounter (agency_id, day,
   VALUES ({agency}, current_date, 1) ON CONFLICT (agency_id, day)
   DO UPDATE SET last_value = dossiers_codecounter.last_value + 1 RETURNING last_value),
 d AS (INSERT INTO dossiers_dossier ({dossier_columns}) SELECT 'PGB{agency}-' || to_char(current_date, 'YYMMDD') || '-'
-  || lpad(last_value::text, 4, '0'), {procedure}, {agency}, {agency}, {level}, '{service_class}', {days}, 'online',
+  || lpad(last_value::text, greatest(4, length(last_value::text)), '0'),
+  {procedure}, {agency}, {agency}, {level}, '{service_class}', {days}, 'online',
   'submitted', 1,
   {applicant}, 'citizen', 'Nguyễn Thị Minh Khai', '001190012345', '', '', '', '{{"n": 1}}', now(), '', false, '',
   '', '', now() FROM c RETURNING id),
