@@ -103,3 +103,21 @@ def test_labels_follow_the_request_language(demo, as_user, register):
     assert history[0]["action_label"] == "Register at the counter" and history[0]["to_status_label"] == "Received"
     agency = as_user("clerk_tuphap").get("/api/v1/agencies/000.00.17.H29/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert agency["tier_label"] == "Province"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "expected"), [
+    ("vi", "Yêu cầu bị giới hạn tần suất. Hãy thử lại sau {wait} giây."),
+    ("en", "Request was throttled. Expected available in {wait} seconds."),
+])
+def test_a_throttled_answer_is_in_one_language(demo, as_user, rates, language, expected):
+    """DRF filled the wait in before translating, so a Vietnamese 429 ended "... Expected available in
+    60 seconds." (regression)."""
+    rates(submission="1/min")
+    citizen = as_user("citizen1")
+    citizen.post("/api/v1/dossiers/", {}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    response = citizen.post("/api/v1/dossiers/", {}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 429
+    body = response.json()
+    assert body["detail"] == expected.format(wait=body["retry_after"])
+    assert looks_vietnamese(body["title"]) == (language == "vi")
