@@ -62,7 +62,7 @@ def _holds_nul(value) -> bool:
     return False
 
 
-class ApplicantSerializer(serializers.Serializer):
+class ApplicantSerializer(CachedFieldsMixin, serializers.Serializer):
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
     name = NFCCharField(max_length=255)
     id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
@@ -77,7 +77,7 @@ class ApplicantSerializer(serializers.Serializer):
         return value
 
 
-class IntakeSerializer(serializers.Serializer):
+class IntakeSerializer(CachedFieldsMixin, serializers.Serializer):
     agency = CharField(max_length=40, help_text="Code of the receiving agency")
     procedure = CharField(max_length=40, help_text="National procedure code")
     applicant = ApplicantSerializer(required=False, help_text="Defaults to the signed-in applicant's profile")
