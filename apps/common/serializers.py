@@ -15,7 +15,9 @@ def _copy_field(field: serializers.Field) -> serializers.Field:
     """
     if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
         return copy.deepcopy(field)
-    return copy.copy(field)
+    clone = object.__new__(type(field))  # copy.copy without its reduce protocol: a third of its time
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 class CachedFieldsMixin:
