@@ -1,6 +1,7 @@
 """Who may see what. Every scoped list in the project starts from `staff_agency_ids`."""
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.agencies.models import Agency
@@ -68,3 +69,22 @@ def agency_members(*, agency: Agency) -> QuerySet[AgencyMembership]:
 
 def viewer_can_see_agency_private(*, viewer: User, agency: Agency) -> bool:
     return staff_agencies(viewer).filter(pk=agency.pk).exists()
+
+
+def user_by_id(user_id: int) -> User | None:
+    """The account with this id, or None. Every API request signed with a token reads its account;
+    on PostgreSQL one plain SELECT of every column, as the ORM's query building was half of that
+    read's time (SQLite, the embedded default, keeps the ORM for its type conversions)."""
+    if connection.vendor != "postgresql":
+        return User.objects.filter(pk=user_id).first()
+    fields = User._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(User._meta.db_table)} WHERE id = %s",
+                       [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+              for f, v in zip(fields, row, strict=True)]
+    return User.from_db(connection.alias, [f.attname for f in fields], values)

@@ -22,9 +22,10 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -32,6 +33,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.common.fields import CharField
 
 from .models import RefreshTokenFamily, User
+from .selectors import user_by_id
 
 ROLES_CLAIM = "roles"
 VERSION_CLAIM = "ver"
@@ -142,7 +144,17 @@ class TokenRefreshSerializer(serializers.Serializer):
 
 class RolesJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)  # the user's row: gone or inactive is a 401 already
+        """simplejwt's checks (no such account, inactive: 401), the account read by user_by_id, then
+        the token's version against the account's (a changed account revokes its tokens)."""
+        try:
+            user_id = int(validated_token[api_settings.USER_ID_CLAIM])
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from error
+        user = user_by_id(user_id)
+        if user is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         if validated_token.get(VERSION_CLAIM) != user.token_version:
             raise InvalidToken("Token was revoked (the account changed)")
         roles = validated_token.get(ROLES_CLAIM)
