@@ -63,6 +63,8 @@ def _holds_nul(value) -> bool:
 
 
 class ApplicantSerializer(CachedFieldsMixin, serializers.Serializer):
+    """The person or organisation the dossier is for."""
+
     applicant_type = serializers.ChoiceField(choices=ApplicantType.choices, default=ApplicantType.CITIZEN)
     name = NFCCharField(max_length=255)
     id_number = RegexField(r"^[0-9A-Za-z.\-]{6,20}$", help_text="CCCD, tax code or agency code")
@@ -78,6 +80,8 @@ class ApplicantSerializer(CachedFieldsMixin, serializers.Serializer):
 
 
 class IntakeSerializer(CachedFieldsMixin, serializers.Serializer):
+    """A dossier filed online: the agency and procedure, the applicant, the form's data."""
+
     agency = CharField(max_length=40, help_text="Code of the receiving agency")
     procedure = CharField(max_length=40, help_text="National procedure code")
     applicant = ApplicantSerializer(required=False, help_text="Defaults to the signed-in applicant's profile")
@@ -100,6 +104,8 @@ def checked_form_data(value):
 
 
 class RegisterSerializer(IntakeSerializer):
+    """A dossier received at the counter or by post, registered by a clerk."""
+
     applicant = ApplicantSerializer()
     channel = serializers.ChoiceField(choices=REGISTER_CHANNELS)
     received_at = AwareDateTimeField(required=False, help_text="Defaults to now; never in the future")
