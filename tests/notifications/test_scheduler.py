@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,10 @@ def test_one_tick_runs_every_scheduled_job(staff_emails, media_root, clock, sett
 
 
 @pytest.mark.django_db
-def test_entries_run_again_when_due_not_before(settings):
+def test_entries_run_again_when_due_not_before(settings, monkeypatch):
+    # The schedules' clock is the Celery app's: pinned to 10:00 local, so "an hour ago" never crosses the
+    # nightly 06:00 run (between 06:00 and 07:00 local the test failed on the wall clock).
+    monkeypatch.setattr(app, "now", lambda: datetime(2026, 11, 30, 10, 0, tzinfo=app.timezone))
     ran: list[str] = []
     scheduler = EmbeddedScheduler(app, {
         "every-minute": {"task": "notifications.send_pending", "schedule": 60.0},
