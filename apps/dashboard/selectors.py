@@ -309,12 +309,12 @@ def _agency_ranking(scope: Scope, period: Period) -> list[dict[str, Any]]:
     groups = stats_breakdown(scope, period.start, period.end, "agency")
     agencies = {a["code"]: a for a in Agency.objects.filter(code__in=[g["group"] for g in groups]).values(
         "code", "name", "tier")}
-    tier_labels = {tier: tier_label(tier) for tier in ("", *Tier.values)}
+    tier_labels = {tier: tier_label(tier) for tier in {"", *(a["tier"] for a in agencies.values())}}
     rows = []
     for group in groups:
         agency = agencies.get(group["group"], {"name": group["group"], "tier": ""})
         row = {"code": group["group"], "name": agency["name"], "tier": agency["tier"],
-               "tier_label": tier_labels.get(agency["tier"]) or tier_label(agency["tier"])}
+               "tier_label": tier_labels[agency["tier"]]}
         row["cells"] = [{"key": key.value, "value": _figure(group, key)["value"],
                          "is_rate": key not in COUNT_INDICATORS} for key in RANKED]
         row.update((cell["key"], cell["value"]) for cell in row["cells"])
