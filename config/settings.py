@@ -102,6 +102,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, less the health-check round trip on a connection a request used moments ago.
     DATABASES["default"]["ENGINE"] = "apps.common.postgresql"
+    if not env.bool("DB_PREPARED_STATEMENTS", default=True):  # e.g. behind a transaction-pooling PgBouncer
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Names sort in Vietnamese dictionary order ("Đ" after "D") on PostgreSQL (ICU); SQLite sorts by bytes.
 NAME_COLLATION = "vi-VN-x-icu" if DATABASES["default"]["ENGINE"].endswith("postgresql") else None

@@ -56,7 +56,7 @@ from .models import (
     PaymentMethod,
     ResultKind,
 )
-from .onestatement import Claim, NewDossierWrites, code_placeholder, reserve_ids, write_in_one_statement
+from .onestatement import Claim, NewDossierWrites, StandIns, write_in_one_statement
 from .payloads import payload_json
 from .sinks import EventRecord, collect, emit, insert_rows
 from .uploads import CheckedUpload
@@ -319,9 +319,9 @@ def _create(
     due = working_calendar().due_at(received_at, days) if received_at else None
     applicant = request.applicant
     one_statement = connection.vendor == "postgresql"
-    placeholder = code_placeholder()
+    stand_ins = StandIns.new()
     dossier = Dossier(
-        code=placeholder,  # the statement (or the counter, step by step) decides it
+        code=stand_ins.code,  # the statement (or the counter, step by step) decides it
         procedure=offering.procedure,
         receiving_agency=agency,
         agency=agency,
@@ -354,15 +354,15 @@ def _create(
                        payload=payload)
 
     with _files_removed_on_failure() as stored:
-        if one_statement:
-            dossier.pk, event.pk = reserve_ids()
+        if one_statement:  # the statement draws the ids; the rows hold stand-ins until then
+            dossier.pk, event.pk = stand_ins.dossier_id, stand_ins.event_id
         documents = _document_rows(request.documents, dossier=dossier, stage="intake", by=caller.user, at=now,
                                    stored=stored)
         record = EventRecord(event=event, dossier=dossier, payload=payload)
         if one_statement:
             writes = collect(record)
             new = NewDossierWrites(
-                agency_id=agency.pk, agency_code=agency.code, day=day, placeholder=placeholder,
+                agency_id=agency.pk, agency_code=agency.code, day=day, stand_ins=stand_ins,
                 rows=[dossier, event, *documents, *writes.rows],
                 claim=Claim(caller.client_id, idempotency_key, fingerprint or "", now) if idempotency_key else None,
             )

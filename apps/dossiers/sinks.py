@@ -10,9 +10,11 @@ statement per model; the intake path puts them into its one statement with the d
 event (apps/dossiers/onestatement.py). Either way they commit or roll back with the event, and a
 sink that raises aborts the action. Anything slower than building a few rows belongs after commit.
 
-On the intake path the dossier code is decided by the statement itself: a sink may copy
-``record.dossier.code`` into a row (a text column, or text inside a JSON column) and it arrives
-there, but it must not compute with it. Primary keys of the dossier and the event are real.
+On the intake path the dossier code and the dossier's and the event's primary keys are decided by
+the statement itself: a sink may copy ``record.dossier.code``, ``record.dossier.pk`` or
+``record.event.pk`` into a row (a column or foreign key, text, or inside a JSON column) and the
+value arrives there, but it must not compute with them before the write (they are stand-ins until
+then); after-commit callables read the real values.
 """
 from __future__ import annotations
 

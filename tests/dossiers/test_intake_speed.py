@@ -15,8 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
+from apps.common.postgresql.base import PREPARE_THRESHOLD
 from apps.documents.models import DocumentMail
 from apps.dossiers.models import CodeCounter, Dossier, DossierDocument, DossierEvent, IdempotencyRecord
+from apps.dossiers.onestatement import StandIns
 from apps.portal.models import OutboxMessage
 from apps.stats.models import StatDelta
 from onestop.codes import format_dossier_code
@@ -40,31 +42,93 @@ class StatementLog:
         return execute(sql, params, many, context)
 
 
-def test_a_submission_is_two_statements_and_no_transaction_block(demo, media_root):
-    """Round trips of a warm multipart submission with an Idempotency-Key and two PDFs: the dossier
-    and event ids (a sequence: no lock), then one statement that claims the key, allocates the code
-    and writes every row. No BEGIN/COMMIT/SAVEPOINT: the statement is its own transaction."""
+def test_a_submission_is_one_statement_and_no_transaction_block(demo, media_root):
+    """Round trips of a warm multipart submission with an Idempotency-Key and two PDFs: one statement
+    that draws the dossier and event ids, claims the key, allocates the code and writes every row.
+    No BEGIN/COMMIT/SAVEPOINT: the statement is its own transaction."""
     client = client_for("citizen1")
     assert post_dossier(client, RECORD, key="warm")[0] == 201  # catalogue and calendar caches filled
     log = StatementLog()
     with connection.execute_wrapper(log), CaptureQueriesContext(connection) as captured:
         status, body = post_dossier(client, RECORD, key="counted")
     assert status == 201, body
-    assert len(captured) == 2, [q["sql"][:120] for q in captured.captured_queries]
-    assert [in_block for _, in_block in log.statements] == [False, False]
-    first, second = (sql for sql, _ in log.statements)
-    assert "nextval" in first and "INSERT" not in first
-    assert second.startswith("WITH claim AS (INSERT INTO dossiers_idempotencyrecord")
+    assert len(captured) == 1, [q["sql"][:120] for q in captured.captured_queries]
+    assert [in_block for _, in_block in log.statements] == [False]
+    (statement, _), = log.statements
+    assert statement.startswith("WITH ids AS (SELECT nextval(")
+    assert "claim AS (INSERT INTO dossiers_idempotencyrecord" in statement
     for table in ("dossiers_codecounter", "dossiers_dossier", "dossiers_dossierevent", "dossiers_dossierdocument",
                   "portal_outboxmessage", "stats_statdelta"):
-        assert f"INSERT INTO {connection.ops.quote_name(table)}" in second or f"INSERT INTO {table}" in second, table
-    # Short and with few parameters, the same text for every submission of this shape: psycopg
-    # parses it once and caches it (its limits: 4096 characters, 50 parameters).
-    assert len(second) <= 4096 and log.params[1] <= 50, (len(second), log.params[1])
+        assert f"INSERT INTO {connection.ops.quote_name(table)}" in statement or f"INSERT INTO {table}" in statement
+    # Short and with few parameters, the same text for every submission of this shape: PostgreSQL
+    # parses and plans it once per connection (a prepared statement, see the next test).
+    assert len(statement) <= 4096 and log.params[0] <= 50, (len(statement), log.params[0])
     again = StatementLog()
     with connection.execute_wrapper(again):
         assert post_dossier(client, RECORD, key="counted-again")[0] == 201
-    assert again.statements[1][0] == second
+    assert again.statements[0][0] == statement
+
+
+def test_the_statement_is_prepared_on_the_connection(demo, media_root):
+    """After psycopg's threshold of runs the intake statement is a prepared statement of the
+    connection: PostgreSQL no longer parses and plans it on every submission. Django's own
+    statements keep client-side binding and are never prepared."""
+    client = client_for("citizen1")
+    for n in range(PREPARE_THRESHOLD + 2):
+        assert post_dossier(client, RECORD, key=f"prepared-{n}")[0] == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+                       "WHERE statement NOT LIKE 'SELECT%%accounts_user%%'")  # the account read, when signed
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1, prepared
+    (statement, runs), = prepared
+    assert statement.startswith("WITH ids AS (SELECT nextval(") and runs >= 2
+
+
+def test_prepared_statements_can_be_turned_off(demo, media_root, settings):
+    """DB_PREPARED_STATEMENTS=false (OPTIONS prepare_threshold None, e.g. behind a transaction-pooling
+    PgBouncer): the statement runs unprepared on a new connection, and intake works the same."""
+    connection.close()
+    settings.DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    connection.settings_dict.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    try:
+        client = client_for("citizen1")
+        for n in range(PREPARE_THRESHOLD + 2):
+            assert post_dossier(client, RECORD, key=f"unprepared-{n}")[0] == 201
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        connection.settings_dict["OPTIONS"].pop("prepare_threshold")
+        connection.close()
+
+
+def test_stand_ins_are_negative_nineteen_digit_numbers_and_a_random_text():
+    """No real id is negative, and two stand-ins of one submission have the same length: neither
+    one's text is inside the other's, so replacing one never touches the other."""
+    for _ in range(200):
+        stand_ins = StandIns.new()
+        assert stand_ins.dossier_id < 0 and stand_ins.event_id < 0
+        assert len(str(stand_ins.dossier_id)) == len(str(stand_ins.event_id)) == 20
+        assert stand_ins.dossier_id != stand_ins.event_id
+        assert stand_ins.code.startswith("@@") and not any(c.isdigit() for c in stand_ins.code[:15])
+    assert len({StandIns.new().dossier_id for _ in range(100)}) == 100
+
+
+def test_ids_reach_foreign_keys_text_and_json_in_the_rows(demo, media_root):
+    """The ids the statement draws replace their stand-ins everywhere a row holds them (foreign
+    keys, a number inside JSON), in the database and in the Python rows the answer is built from."""
+    status, body = post_dossier(client_for("citizen1"), RECORD, RECORD_DOCS, key="k-ids")
+    assert status == 201, body
+    dossier = Dossier.objects.get(pk=body["id"])
+    event = DossierEvent.objects.get(dossier=dossier)
+    assert event.pk > 0 and dossier.pk > 0
+    outbox = OutboxMessage.objects.get(dossier=dossier)
+    assert (outbox.event_id, outbox.dossier_id) == (event.pk, dossier.pk)
+    assert outbox.payload["TienDo"]["MaSuKien"] == event.pk
+    assert {d.dossier_id for d in DossierDocument.objects.filter(dossier=dossier)} == {dossier.pk}
+    assert IdempotencyRecord.objects.get(key="k-ids").dossier_id == dossier.pk
+    assert Dossier.objects.filter(pk__lt=0).count() == DossierEvent.objects.filter(pk__lt=0).count() == 0
 
 
 def test_every_row_arrives_with_the_code_and_the_ids(demo, media_root):

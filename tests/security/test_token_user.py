@@ -57,3 +57,20 @@ def test_a_token_naming_no_account_is_refused(demo, claim):
     token["user_id"] = claim
     response = me(token)
     assert response.status_code == 401, response.content
+
+
+def test_the_account_read_is_a_prepared_statement(demo):
+    """Every signed request reads its account with the same statement: after psycopg's threshold of
+    runs PostgreSQL no longer parses and plans it, and the account read stays correct."""
+    from django.db import connection
+
+    from apps.common.postgresql.base import PREPARE_THRESHOLD
+
+    token = token_for(User.objects.get(username="citizen1")).access_token
+    for _ in range(PREPARE_THRESHOLD + 2):
+        response = me(token)
+        assert response.status_code == 200 and response.json()["username"] == "citizen1"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any(s.startswith("SELECT") and "accounts_user" in s and "WHERE id = $1" in s for s in prepared), prepared

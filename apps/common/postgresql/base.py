@@ -15,6 +15,9 @@ import time
 from django.db.backends.postgresql import base
 
 HEALTH_CHECK_FRESH_SECONDS = 1.0
+# psycopg prepares a statement a server-binding cursor has run this many times on a connection (its own
+# default; Django turns it off unless OPTIONS sets it). Only prepared_statement_cursor() binds on the server.
+PREPARE_THRESHOLD = 5
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -34,3 +37,22 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.health_check_done = True
             return
         super().close_if_health_check_failed()
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
+            params["prepare_threshold"] = PREPARE_THRESHOLD
+        return params
+
+    def prepared_statement_cursor(self):
+        """A cursor that binds parameters on the server, for a statement run on every request of
+        one kind (the intake's one statement): psycopg prepares it once it has run PREPARE_THRESHOLD
+        times on this connection, and PostgreSQL then skips parsing and planning it (OPTIONS
+        prepare_threshold None turns preparing off: DB_PREPARED_STATEMENTS=false, e.g. behind a
+        transaction-pooling PgBouncer). The rest of Django keeps client-side binding, which accepts any
+        statement Django writes and never prepares. Wrapped as connection.cursor() wraps its own, so
+        query logging and execute wrappers see it."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            return self._prepare_cursor(base.ServerBindingCursor(self.connection))
