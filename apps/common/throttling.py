@@ -61,33 +61,46 @@ def hit(scope: str, ident: str, rate: Rate) -> int | None:
     outage it is meant to prevent."""
     key = f"{KEY_PREFIX}:{scope}:{ident}"
     try:
-        count = _count(key, rate.seconds)
+        count, seconds_left = _count(key, rate)
     except Exception:  # django-redis raises redis' ConnectionError/TimeoutError or its own wrappers
         logger.exception("rate limit %s not counted: the cache is unreachable", scope)
         return None
     if count <= rate.limit:
         return None
-    ttl = getattr(cache, "ttl", None)  # django-redis knows the window's end; other caches: a full window
-    remaining = ttl(key) if ttl is not None else None
-    return max(1, int(remaining)) if remaining else rate.seconds
+    return max(1, seconds_left) if seconds_left and seconds_left > 0 else rate.seconds
 
 
-def _count(key: str, seconds: int) -> int:
-    """The window's count after this hit. On Redis one round trip (every filing and sign-in pays
-    it): `SET NX EX` opens the window, `INCR` counts, in one MULTI so the window cannot close
-    between them. Other caches (local memory under `make run`): the same with two calls."""
+# One hit, atomically: count, open the window on its first hit, and over the limit say how long the
+# window still runs (no second round trip for the 429's Retry-After).
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if count > tonumber(ARGV[2]) then return {count, redis.call('TTL', KEYS[1])} end
+return {count, -1}
+"""
+
+
+def _count(key: str, rate: Rate) -> tuple[int, int | None]:
+    """The window's count after this hit, and past the limit the seconds the window has left (None:
+    unknown). On Redis one round trip (every filing and sign-in pays it): a script run by its
+    digest (EVALSHA), so the window cannot close between counting and opening it. Other caches
+    (local memory under `make run`): the same through the cache API, two calls."""
     redis_client = _redis_client()
     if redis_client is not None:
-        pipe = redis_client.pipeline(transaction=True)
-        pipe.set(cache.make_key(key), 0, nx=True, ex=seconds)  # django-redis stores ints unpickled
-        pipe.incr(cache.make_key(key))
-        return int(pipe.execute()[1])
-    cache.add(key, 0, timeout=seconds)  # opens the window; a no-op while it is open
+        count, seconds_left = _count_script(redis_client)(keys=[cache.make_key(key)], args=[rate.seconds, rate.limit])
+        return int(count), int(seconds_left)
+    cache.add(key, 0, timeout=rate.seconds)  # opens the window; a no-op while it is open
     try:
-        return cache.incr(key)
+        return cache.incr(key), None
     except ValueError:  # the window closed between the two calls: this request opens the next one
-        cache.add(key, 1, timeout=seconds)
-        return 1
+        cache.add(key, 1, timeout=rate.seconds)
+        return 1, None
+
+
+@functools.lru_cache(maxsize=8)
+def _count_script(redis_client):
+    """The counting script registered with this client (its digest computed once)."""
+    return redis_client.register_script(_COUNT_SCRIPT)
 
 
 def _redis_client():

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -219,23 +220,37 @@ def test_rates_come_from_the_environment():
 
 
 def test_a_hit_is_one_round_trip_to_redis(db, monkeypatch):
-    """Issue 19: every filing and sign-in pays the limit's cost; open-window + count go in one MULTI."""
+    """Issue 19: every filing and sign-in pays the limit's cost: counting and opening the window
+    are one script (EVALSHA), and a refused hit learns the window's time left in the same round trip."""
     from redis.connection import Connection
 
     sent = []
     original = Connection.send_packed_command
 
     def counting(self, command, check_health=True):
-        sent.append(command)
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
         return original(self, command, check_health)
 
-    hit("login_ip", "ip:10.7.7.7", Rate(2, 60))  # warm: the connection exists
+    hit("login_ip", "ip:10.7.7.7", Rate(2, 60))  # warm: the connection exists, the script is loaded
     monkeypatch.setattr(Connection, "send_packed_command", counting)
     assert hit("login_ip", "ip:10.7.7.7", Rate(2, 60)) is None
-    assert len(sent) == 1
-    monkeypatch.setattr(Connection, "send_packed_command", original)
+    assert len(sent) == 1 and b"EVALSHA" in sent[0]
     wait = hit("login_ip", "ip:10.7.7.7", Rate(2, 60))
     assert wait is not None and 1 <= wait <= 60  # the third in the window is refused, with the time left
+    assert len(sent) == 2
+
+
+def test_a_window_opens_with_its_first_hit_and_closes_after_its_seconds(db):
+    """The counter expires with its window: after it, the client starts a new one."""
+    from django.core.cache import cache
+
+    rate = Rate(1, 1)
+    assert hit("login_ip", "ip:10.6.6.6", rate) is None
+    key = cache.make_key("throttle:login_ip:ip:10.6.6.6")
+    assert get_redis_connection("default").ttl(key) == 1
+    assert hit("login_ip", "ip:10.6.6.6", rate) == 1  # refused: the window's last second
+    time.sleep(1.2)
+    assert hit("login_ip", "ip:10.6.6.6", rate) is None
 
 
 def test_the_window_counts_on_a_local_memory_cache_too(settings):
