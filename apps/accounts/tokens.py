@@ -20,7 +20,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -28,7 +30,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken, Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from apps.common.fields import CharField
 
@@ -142,7 +145,37 @@ class TokenRefreshSerializer(serializers.Serializer):
         return {"refresh": str(refresh), "access": str(refresh.access_token)}
 
 
+# Access tokens already checked (signature, type, claims), by their exact bytes: a client sends the
+# same token with every request of its lifetime, and checking it again (base64, JSON, HMAC) was a
+# twentieth of a filing's time. Nothing of that check changes with time except the expiry, which
+# is checked again on every use; the account (active, token version) is read on every request
+# regardless. Bounded: emptied when full, and when the JWT settings or the secret key change.
+_CHECKED_TOKENS_MAX = 4096
+_checked_tokens: dict[bytes, Token] = {}
+
+
+@receiver(setting_changed)
+def _forget_checked_tokens(*, setting: str, **kwargs) -> None:
+    if setting in ("SIMPLE_JWT", "SECRET_KEY"):
+        _checked_tokens.clear()
+
+
 class RolesJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        token = _checked_tokens.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError:  # expired since: refused below with simplejwt's own answer
+                _checked_tokens.pop(raw_token, None)
+            else:
+                return token
+        token = super().get_validated_token(raw_token)
+        if len(_checked_tokens) >= _CHECKED_TOKENS_MAX:
+            _checked_tokens.clear()
+        _checked_tokens[raw_token] = token
+        return token
+
     def get_user(self, validated_token):
         """simplejwt's checks (no such account, inactive: 401), the account read by user_by_id, then
         the token's version against the account's (a changed account revokes its tokens)."""
