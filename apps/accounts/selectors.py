@@ -1,7 +1,7 @@
 """Who may see what. Every scoped list in the project starts from `staff_agency_ids`."""
 from __future__ import annotations
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Q, QuerySet
 
 from apps.agencies.models import Agency
@@ -78,14 +78,14 @@ def user_by_id(user_id: int) -> User | None:
     (SQLite, the embedded default, keeps the ORM for its type conversions)."""
     if connection.vendor != "postgresql":
         return User.objects.filter(pk=user_id).first()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: through the proxy each use is a lookup
     fields = User._meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.prepared_statement_cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {connection.ops.quote_name(User._meta.db_table)} WHERE id = %s",
-                       [user_id])
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+    with db.prepared_statement_cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {db.ops.quote_name(User._meta.db_table)} WHERE id = %s", [user_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+    values = [f.from_db_value(v, None, db) if hasattr(f, "from_db_value") else v
               for f, v in zip(fields, row, strict=True)]
-    return User.from_db(connection.alias, [f.attname for f in fields], values)
+    return User.from_db(db.alias, [f.attname for f in fields], values)

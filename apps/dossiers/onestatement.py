@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.expressions import DatabaseDefault
 
 from onestop.codes import format_dossier_code
@@ -118,13 +118,14 @@ def _json_value(value: Any) -> Any:
 
 def _row_values(rows: list[models.Model], columns: list[models.Field]) -> list[dict[str, Any]]:
     """The rows as {column: value}, values as the database takes them."""
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: each field reads it, through the proxy a lookup each
     items = []
     for row in rows:
         item = {}
         for f in columns:
             value = f.pre_save(row, add=True)
             if not isinstance(f, models.JSONField):
-                value = f.get_db_prep_save(value, connection)
+                value = f.get_db_prep_save(value, db)
             elif f.encoder is not None:  # the field's own encoder decides the stored form
                 value = json.loads(json.dumps(value, cls=f.encoder))
             item[f.column] = value
