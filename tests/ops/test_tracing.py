@@ -85,6 +85,8 @@ def test_one_submission_is_one_trace_across_web_and_worker(tmp_path):
         in_trace = [s for s in web_spans if s["context"]["trace_id"] == trace_id]
         assert any(s["name"] == "apply_async/documents.send_mail" for s in in_trace)  # queued in the request
         assert any(s["attributes"].get("db.system") == "postgresql" for s in in_trace)  # its queries
+        # ... the intake's one statement among them (traced, so not a prepared statement)
+        assert any(s["attributes"].get("db.statement", "").startswith("WITH ids AS") for s in in_trace)
         worker_queries = [s for s in spans(worker.log.read_text(errors="replace"))
                           if s["context"]["trace_id"] == trace_id and s["attributes"].get("db.system")]
         assert worker_queries  # the task's own queries belong to the same trace

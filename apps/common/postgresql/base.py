@@ -54,5 +54,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         query logging and execute wrappers see it."""
         self.close_if_health_check_failed()
         self.ensure_connection()
+        if self.connection.cursor_factory not in (base.Cursor, base.ServerBindingCursor):
+            # Cursors are wrapped (OpenTelemetry's psycopg tracing): keep the wrapper, unprepared.
+            with self.wrap_database_errors:
+                return self._prepare_cursor(self.create_cursor())
         with self.wrap_database_errors:
             return self._prepare_cursor(base.ServerBindingCursor(self.connection))
