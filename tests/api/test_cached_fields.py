@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def plain(cls):
     """The same serializer class without the mixin's cache: DRF builds and deep-copies every field."""
     bases = tuple(b for b in cls.__mro__[1:] if b.__name__ != "CachedFieldsMixin" and issubclass(b, serializers.Field))
-    return type(f"Plain{cls.__name__}", (cls,), {"get_fields": bases[0].get_fields})
+    return type(f"Plain{cls.__name__}", (cls,), {"get_fields": bases[0].get_fields, "fields": bases[0].fields})
 
 
 def test_a_dossier_reads_the_same_as_without_the_cache(demo, register):
@@ -48,3 +48,23 @@ def test_intake_validation_is_the_same_as_without_the_cache(body):
     assert cached.errors == reference.errors
     if not cached.errors:
         assert cached.validated_data == reference.validated_data
+
+
+@pytest.mark.parametrize("cls", [DossierSerializer, IntakeSerializer])
+def test_fields_kept_bound_are_what_binding_gives(cls):
+    """A field the mixin keeps bound and copies with a new parent holds exactly what DRF's bind()
+    gives a fresh copy: same attributes, same values, this instance as parent."""
+    serializer = cls()
+    for name, field in serializer.fields.items():
+        reference = cls().get_fields()[name]
+        reference.bind(field_name=name, parent=serializer)
+        assert type(field) is type(reference), name
+        assert field.parent is serializer and field.field_name == name
+        skip = ("parent", "_kwargs", "_args", "_creation_counter")  # the parent checked above; build order
+        mine = {k: v for k, v in vars(field).items() if k not in skip}
+        theirs = {k: v for k, v in vars(reference).items() if k not in skip}
+        assert mine.keys() == theirs.keys(), name
+        for key in mine:
+            if key in ("fields", "validators", "_validators", "child", "child_relation"):
+                continue  # bound children and validator lists: compared by the output tests above
+            assert mine[key] == theirs[key] or repr(mine[key]) == repr(theirs[key]), (name, key)
