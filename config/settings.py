@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "apps.common.middleware.PageMessageMiddleware",  # Django's MessageMiddleware, for pages (not the API)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,4 +1,4 @@
-"""Content-Security-Policy header for every response.
+"""Content-Security-Policy header for every response; flash messages for pages only.
 
 Django 5.2 has no CSP support (6.0 adds SECURE_CSP / SECURE_CSP_REPORT_ONLY with this same
 dict shape, so moving to it is a settings rename). One fixed policy needs no nonces, which is all
@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpRequest, HttpResponse
+
+from .i18n import is_api_request
 
 
 def policy_header(policy: dict[str, list[str]]) -> str:
@@ -34,3 +37,13 @@ class ContentSecurityPolicyMiddleware:
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)  # a view may set a stricter one of its own
         return response
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's flash messages ("Đã thực hiện: …" after a workbench action) for the pages. The API is
+    stateless and never shows one: its requests get no message store (three objects built and
+    checked on every filing for nothing)."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not is_api_request(request):
+            super().process_request(request)
