@@ -12,8 +12,8 @@ import tempfile
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Sync workers: measured against threaded (gthread) and uvicorn (ASGI) workers by
-# bench/intake_bench.py on a quiet machine, the intake's throughput was best with sync workers
-# (issue 19, README "Worker model"). Slow clients are nginx's job (it buffers whole requests and
+# bench/intake_bench.py on a quiet machine, sync and gthread filed as many dossiers per second
+# (within noise), sync at half gthread's p95 latency; uvicorn a quarter (issue 19, README "Worker model"). Slow clients are nginx's job (it buffers whole requests and
 # responses), not the workers'. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=n switches.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
