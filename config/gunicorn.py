@@ -13,8 +13,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # Sync workers: measured against threaded (gthread) and uvicorn (ASGI) workers by
 # bench/intake_bench.py on a quiet machine, sync and gthread filed as many dossiers per second
-# (within noise), sync at half gthread's p95 latency; uvicorn a quarter (issue 19, README "Worker model"). Slow clients are nginx's job (it buffers whole requests and
-# responses), not the workers'. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=n switches.
+# (within noise), sync at half gthread's p95 latency; uvicorn a quarter (issue 19, README
+# "Worker model"). Slow clients are nginx's job (it buffers whole requests and responses), not the
+# workers'. GUNICORN_WORKER_CLASS=gthread with GUNICORN_THREADS=n switches.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 accesslog = None  # apps.ops logs one line per request (JSON with LOG_FORMAT=json)
