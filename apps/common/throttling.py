@@ -67,7 +67,7 @@ def hit(scope: str, ident: str, rate: Rate) -> int | None:
         return None
     if count <= rate.limit:
         return None
-    return max(1, seconds_left) if seconds_left and seconds_left > 0 else rate.seconds
+    return max(1, seconds_left) if seconds_left is not None and seconds_left >= 0 else rate.seconds
 
 
 # One hit, atomically: count, open the window on its first hit, and over the limit say how long the

@@ -56,10 +56,15 @@ class StandIns:
 
     @classmethod
     def new(cls) -> StandIns:
-        dossier_id = event_id = 0
-        while dossier_id == event_id:
-            dossier_id, event_id = (-(_STAND_IN_LOW + secrets.randbelow(2**63 - 1 - _STAND_IN_LOW)) for _ in "de")
+        dossier_id = _id_stand_in()
+        event_id = _id_stand_in()
+        while event_id == dossier_id:
+            event_id = _id_stand_in()
         return cls(code=f"@@onestop-code-{secrets.token_hex(8)}@@", dossier_id=dossier_id, event_id=event_id)
+
+
+def _id_stand_in() -> int:
+    return -(_STAND_IN_LOW + secrets.randbelow(2**63 - 1 - _STAND_IN_LOW))
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         query logging and execute wrappers see it."""
         self.close_if_health_check_failed()
         self.ensure_connection()
-        if self.connection.cursor_factory not in (base.Cursor, base.ServerBindingCursor):
-            # Cursors are wrapped (OpenTelemetry's psycopg tracing): keep the wrapper, unprepared.
-            with self.wrap_database_errors:
-                return self._prepare_cursor(self.create_cursor())
+        # Cursors wrapped by the connection's factory (OpenTelemetry's psycopg tracing) stay wrapped, unprepared.
+        wrapped = self.connection.cursor_factory not in (base.Cursor, base.ServerBindingCursor)
         with self.wrap_database_errors:
-            return self._prepare_cursor(base.ServerBindingCursor(self.connection))
+            cursor = self.create_cursor() if wrapped else base.ServerBindingCursor(self.connection)
+            return self._prepare_cursor(cursor)
